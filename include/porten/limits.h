@@ -1,0 +1,57 @@
+/* Every ceiling in porten has a name here. Anything that grows with input is bounded
+ * by one of these; a value past a limit is refused with a 4xx, never truncated. */
+#ifndef PORTEN_LIMITS_H
+#define PORTEN_LIMITS_H
+
+/* HTTP, before authentication */
+#define PORTEN_HTTP_HEADER_MAX        (16 * 1024)   /* whole request header block */
+#define PORTEN_HTTP_CONN_MEMORY       (64 * 1024)   /* libmicrohttpd per-connection pool */
+#define PORTEN_HTTP_CONN_TIMEOUT_S    15            /* idle connection timeout */
+#define PORTEN_HTTP_CONN_MAX          4096          /* concurrent connections */
+#define PORTEN_HTTP_CONN_PER_IP_MAX   1024          /* concurrent connections from one IP */
+#define PORTEN_HTTP_BODY_DEFAULT      (64 * 1024)   /* body limit of a route that names none */
+#define PORTEN_HTTP_PATH_MAX          2048          /* request target length */
+#define PORTEN_HTTP_QUERY_MAX         4096          /* query string length */
+
+/* Token endpoint */
+#define PORTEN_TOKEN_BODY_MAX         (64 * 1024)   /* form body of POST /token */
+#define PORTEN_FORM_FIELDS_MAX        16            /* fields in one urlencoded form */
+#define PORTEN_JWT_MAX                (48 * 1024)   /* compact JWS grant, bytes */
+#define PORTEN_JWT_HEADER_MAX         (40 * 1024)   /* decoded JOSE header (x5c chain lives here) */
+#define PORTEN_JWT_PAYLOAD_MAX        (8 * 1024)    /* decoded claims */
+#define PORTEN_JWT_CLAIMS_MAX         32            /* members in the claims object */
+#define PORTEN_JSON_DEPTH_MAX         16            /* nesting of any JSON we parse */
+#define PORTEN_X5C_CERTS_MAX          5             /* certificates in one x5c array */
+#define PORTEN_X5C_CERT_MAX           (8 * 1024)    /* one DER certificate */
+#define PORTEN_X5C_CACHE_MAX          4096          /* verified chains kept by exact x5c bytes */
+#define PORTEN_SCOPE_STRING_MAX       1024          /* the grant's scope claim */
+#define PORTEN_SCOPES_PER_GRANT_MAX   32            /* scopes in one grant */
+#define PORTEN_SCOPE_NAME_MAX         200           /* one scope name prefix:subscope */
+#define PORTEN_RESOURCES_MAX          8             /* values of the resource claim */
+#define PORTEN_RESOURCE_MAX           512           /* one resource value */
+#define PORTEN_JTI_MAX                256           /* the grant's jti */
+#define PORTEN_CLIENT_ID_MAX          128           /* a client_id */
+#define PORTEN_KID_MAX                128           /* a key id */
+
+/* Maskinporten rules (spec/maskinporten.md 2, 7.3, 10) */
+#define PORTEN_GRANT_MAX_LIFETIME_S   120           /* exp - iat */
+#define PORTEN_CLOCK_SKEW_S           10
+#define PORTEN_CLIENT_KEYS_MAX        5
+#define PORTEN_CLIENT_KEY_LIFETIME_S  (365 * 24 * 3600)
+#define PORTEN_TOKEN_LIFETIME_DEFAULT 120           /* access token, seconds */
+#define PORTEN_RSA_MIN_BITS           2048
+#define PORTEN_RSA_MAX_BITS           8192
+
+/* Storage and the seed */
+#define PORTEN_SEED_FILE_MAX          (16 * 1024 * 1024)
+#define PORTEN_STORE_POOL_MAX         16            /* database connections per process */
+#define PORTEN_STORE_LIST_MAX         100000        /* rows returned by one list call */
+
+/* Files read from disk (PEM bundles, CRLs, keys) */
+#define PORTEN_FILE_MAX               (32 * 1024 * 1024)
+
+/* Logging */
+#define PORTEN_LOG_LINE_MAX           2048
+#define PORTEN_LOG_FIELD_MAX          200           /* one untrusted value in a log line */
+
+#endif

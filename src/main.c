@@ -1,0 +1,47 @@
+/* porten: the executable only dispatches to subcommands; all logic is in lib/. */
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+
+static const struct {
+	const char *name;
+	int (*fn)(int, char **);
+	const char *summary;
+} commands[] = {
+	{ "authz", cmd_authz, "run the Maskinporten-compatible authorization server" },
+	{ "pki", cmd_pki, "make a test PKI: CAs, enterprise certificates, broken variants" },
+	{ "up", cmd_up, "start the sandbox on this machine with embedded defaults" },
+};
+
+static void
+usage(FILE *f)
+{
+	fprintf(f, "usage: porten <command> [options]\n\ncommands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f, "\n'porten <command> --help' describes a command's options.\n");
+}
+
+int
+main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return PORTEN_EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		usage(stdout);
+		return PORTEN_EXIT_OK;
+	}
+	if (strcmp(argv[1], "--version") == 0) {
+		printf("porten 0.1.0\n");
+		return PORTEN_EXIT_OK;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(argv[1], commands[i].name) == 0)
+			return commands[i].fn(argc - 1, argv + 1);
+	fprintf(stderr, "porten: unknown command '%s'; see 'porten --help'\n", argv[1]);
+	return PORTEN_EXIT_USAGE;
+}
