@@ -40,5 +40,7 @@ int porten_mkdirs(const char *path, unsigned mode);
 
 /* Constant-time equality of two byte strings (length is not secret). */
 int porten_ct_equal(const void *a, size_t an, const void *b, size_t bn);
+/* Wipes secret material (not optimised away). */
+void porten_wipe(void *p, size_t n);
 
 #endif

@@ -239,3 +239,10 @@ porten_ct_equal(const void *a, size_t an, const void *b, size_t bn)
 		return 0;
 	return CRYPTO_memcmp(a, b, an) == 0;
 }
+
+void
+porten_wipe(void *p, size_t n)
+{
+	if (p != NULL && n > 0)
+		OPENSSL_cleanse(p, n);
+}
