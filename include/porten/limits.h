@@ -46,6 +46,7 @@
 #define PORTEN_SEED_FILE_MAX          (16 * 1024 * 1024)
 #define PORTEN_STORE_POOL_MAX         16            /* database connections per process */
 #define PORTEN_STORE_LIST_MAX         100000        /* rows returned by one list call */
+#define PORTEN_STORE_KEY_MAX          512           /* bytes in a document key */
 
 /* Files read from disk (PEM bundles, CRLs, keys) */
 #define PORTEN_FILE_MAX               (32 * 1024 * 1024)

@@ -34,7 +34,7 @@ void porten_store_close(porten_store *s);
 /* "sqlite", "memory", "postgresql". */
 const char *porten_store_backend(const porten_store *s);
 
-/* Borrowed doc; the store keeps nothing of it. */
+/* *out is a new reference (json_decref it); the store keeps nothing of it. */
 int porten_store_get(porten_store *s, enum porten_doc_kind kind, const char *key, json_t **out);
 /* Insert or replace. */
 int porten_store_put(porten_store *s, enum porten_doc_kind kind, const char *key, const json_t *doc);
