@@ -10,7 +10,7 @@
 #include <jansson.h>
 #include "porten/buf.h"
 
-#define PORTEN_LOG_CLIENT_ID_LEN 64
+#define PORTEN_LOG_CLIENT_ID_LEN 132
 
 typedef struct porten_http porten_http;
 struct porten_req;

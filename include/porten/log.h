@@ -22,7 +22,8 @@ void porten_log_write(enum porten_log_level lvl, const char *fmt, ...)
 #define log_debug(...) porten_log(PORTEN_LOG_DEBUG, __VA_ARGS__)
 
 /* Copies at most PORTEN_LOG_FIELD_MAX bytes of (s, n) into out (outsz bytes, NUL-terminated),
- * replacing control characters, quotes, backslashes and non-ASCII by \xNN; "-" for NULL/empty.
+ * replacing control characters, quotes, backslashes and non-ASCII by \xNN (so a
+ * value is safe inside double quotes); "-" for NULL/empty.
  * Returns out. */
 char *porten_log_escape(char *out, size_t outsz, const char *s, size_t n);
 

@@ -73,7 +73,7 @@ porten_log_escape(char *out, size_t outsz, const char *s, size_t n)
 		n = PORTEN_LOG_FIELD_MAX;
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
-		if (c < 0x21 || c > 0x7e || c == '"' || c == '\\') {
+		if (c < 0x20 || c > 0x7e || c == '"' || c == '\\') {
 			if (o + 5 > outsz)
 				break;
 			out[o++] = '\\';

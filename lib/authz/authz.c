@@ -1,0 +1,171 @@
+#include <stdlib.h>
+#include <string.h>
+
+#include "porten/buf.h"
+#include "porten/error.h"
+#include "porten/limits.h"
+#include "porten/log.h"
+#include "porten/rand.h"
+#include "authz/authz_internal.h"
+
+static char *
+host_of(const char *url)
+{
+	const char *p = strstr(url, "://"), *e;
+
+	p = p ? p + 3 : url;
+	e = p + strcspn(p, "/:");
+	return strndup(p, (size_t)(e - p));
+}
+
+int
+porten_authz_new(const struct porten_authz_config *cfg, porten_authz **out)
+{
+	porten_authz *az;
+	size_t n;
+	char *cn = NULL;
+	int r;
+
+	*out = NULL;
+	if (cfg->issuer == NULL || cfg->store == NULL || cfg->key_dir == NULL)
+		return PORTEN_ERR_INVALID;
+	if ((az = calloc(1, sizeof(*az))) == NULL)
+		return PORTEN_ERR_NOMEM;
+	az->cfg = *cfg;
+	az->issuer = strdup(cfg->issuer);
+	n = strlen(cfg->issuer);
+	if (n > 1 && cfg->issuer[n - 1] == '/')
+		az->issuer_noslash = strndup(cfg->issuer, n - 1);
+	az->cfg.issuer = az->issuer;
+	az->token_lifetime = cfg->token_lifetime_default > 0 ? cfg->token_lifetime_default
+	                                                     : PORTEN_TOKEN_LIFETIME_DEFAULT;
+	pthread_mutex_init(&az->jwk_lock, NULL);
+	cn = host_of(cfg->issuer);
+	if ((r = az_keyring_open(cfg->key_dir, cn, &az->keys)) != 0) {
+		free(cn);
+		porten_authz_free(az);
+		return r;
+	}
+	free(cn);
+	*out = az;
+	return 0;
+}
+
+void
+porten_authz_free(porten_authz *az)
+{
+	if (az == NULL)
+		return;
+	for (size_t i = 0; i < AZ_JWK_CACHE_SLOTS; i++)
+		porten_key_unref(az->jwk_cache[i].key);
+	az_keyring_free(az->keys);
+	pthread_mutex_destroy(&az->jwk_lock);
+	free(az->issuer);
+	free(az->issuer_noslash);
+	free(az);
+}
+
+const char *
+porten_authz_issuer(const porten_authz *az)
+{
+	return az->issuer;
+}
+
+static const char *
+str_or_empty(const json_t *v)
+{
+	const char *s = json_string_value(v);
+
+	return s ? s : "";
+}
+
+int
+az_jwk_cached(porten_authz *az, const json_t *jwk, porten_key **out)
+{
+	struct porten_buf b;
+	unsigned char h[32];
+	struct az_jwk_slot *slot;
+	porten_key *k = NULL;
+	int r;
+
+	porten_buf_init(&b, 64 * 1024);
+	r = porten_buf_appendf(&b, "%s|%s|%s", str_or_empty(json_object_get(jwk, "kty")),
+	                       str_or_empty(json_object_get(jwk, "n")),
+	                       str_or_empty(json_object_get(jwk, "e")));
+	if (r == 0)
+		r = porten_sha256(b.data, b.len, h);
+	porten_buf_release(&b);
+	if (r != 0)
+		return r;
+	slot = &az->jwk_cache[(h[0] | h[1] << 8) % AZ_JWK_CACHE_SLOTS];
+	pthread_mutex_lock(&az->jwk_lock);
+	if (slot->key != NULL && memcmp(slot->hash, h, 32) == 0)
+		k = porten_key_ref(slot->key);
+	pthread_mutex_unlock(&az->jwk_lock);
+	if (k != NULL) {
+		*out = k;
+		return 0;
+	}
+	if ((r = porten_key_from_jwk(jwk, &k)) != 0)
+		return r;
+	pthread_mutex_lock(&az->jwk_lock);
+	porten_key_unref(slot->key);
+	slot->key = porten_key_ref(k);
+	memcpy(slot->hash, h, 32);
+	pthread_mutex_unlock(&az->jwk_lock);
+	*out = k;
+	return 0;
+}
+
+int
+az_replay_key(const char *iss, const char *jti, const char *assertion, size_t len,
+              unsigned char out[32])
+{
+	struct porten_buf b;
+	int r;
+
+	porten_buf_init(&b, PORTEN_JWT_MAX + 64);
+	if (jti != NULL) {
+		r = porten_buf_append(&b, "jti", 4);
+		r |= porten_buf_append(&b, iss, strlen(iss) + 1);
+		r |= porten_buf_append(&b, jti, strlen(jti));
+	} else {
+		r = porten_buf_append(&b, "assertion", 10);
+		r |= porten_buf_append(&b, assertion, len);
+	}
+	if (r == 0)
+		r = porten_sha256(b.data, b.len, out);
+	porten_buf_release(&b);
+	return r ? PORTEN_ERR_INTERNAL : 0;
+}
+
+json_t *
+porten_authz_jwks(porten_authz *az)
+{
+	return az_keyring_jwks(az->keys);
+}
+
+json_t *
+porten_authz_metadata(porten_authz *az)
+{
+	struct porten_buf tok, jwk;
+	json_t *m;
+
+	porten_buf_init(&tok, 4096);
+	porten_buf_init(&jwk, 4096);
+	porten_buf_appendf(&tok, "%s%stoken", az->issuer, az->issuer_noslash ? "" : "/");
+	porten_buf_appendf(&jwk, "%s%sjwk", az->issuer, az->issuer_noslash ? "" : "/");
+	/* The captured shape of test.maskinporten.no (spec 4.1), member for member. */
+	m = json_pack("{s:s,s:s,s:s,s:[s],s:[s],s:[s,s,s],s:[s,s]}",
+	              "issuer", az->issuer,
+	              "token_endpoint", tok.data,
+	              "jwks_uri", jwk.data,
+	              "token_endpoint_auth_methods_supported", "private_key_jwt",
+	              "grant_types_supported", "urn:ietf:params:oauth:grant-type:jwt-bearer",
+	              "token_endpoint_auth_signing_alg_values_supported", "RS256", "RS384", "RS512",
+	              "authorization_details_types_supported", "urn:altinn:systemuser",
+	              "urn:altinn:consent");
+	porten_buf_release(&tok);
+	porten_buf_release(&jwk);
+	return m;
+}

@@ -1,0 +1,314 @@
+/* Declarative seeds (PRODUCT.md): {"scopes", "access", "clients", "delegations"}, made of
+ * the same objects the admin API takes. Validated whole, applied in one transaction,
+ * idempotent: a document equal to the stored one (timestamps aside) is not written. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "porten/authz.h"
+#include "porten/buf.h"
+#include "porten/error.h"
+#include "porten/limits.h"
+#include "porten/log.h"
+#include "authz/model.h"
+
+struct pending {
+	struct porten_store_op *ops;
+	char **keys;
+	json_t **docs;
+	size_t n, cap;
+};
+
+static int
+pending_add(struct pending *pd, enum porten_doc_kind kind, const char *key, json_t *doc)
+{
+	if (pd->n == pd->cap) {
+		size_t ncap = pd->cap ? pd->cap * 2 : 64;
+		void *a = realloc(pd->ops, ncap * sizeof(*pd->ops));
+		if (a == NULL)
+			return PORTEN_ERR_NOMEM;
+		pd->ops = a;
+		if ((a = realloc(pd->keys, ncap * sizeof(*pd->keys))) == NULL)
+			return PORTEN_ERR_NOMEM;
+		pd->keys = a;
+		if ((a = realloc(pd->docs, ncap * sizeof(*pd->docs))) == NULL)
+			return PORTEN_ERR_NOMEM;
+		pd->docs = a;
+		pd->cap = ncap;
+	}
+	pd->keys[pd->n] = strdup(key);
+	pd->docs[pd->n] = doc;
+	pd->ops[pd->n].op = PORTEN_OP_PUT;
+	pd->ops[pd->n].kind = kind;
+	pd->ops[pd->n].key = pd->keys[pd->n];
+	pd->ops[pd->n].doc = doc;
+	pd->n++;
+	return 0;
+}
+
+static void
+pending_free(struct pending *pd)
+{
+	for (size_t i = 0; i < pd->n; i++) {
+		free(pd->keys[i]);
+		json_decref(pd->docs[i]);
+	}
+	free(pd->ops);
+	free(pd->keys);
+	free(pd->docs);
+}
+
+/* Equal apart from timestamps (top level and, for key sets, per key). */
+static int
+same_doc(const json_t *a, const json_t *b)
+{
+	json_t *ca = json_deep_copy(a), *cb = json_deep_copy(b), *k;
+	size_t i;
+	int eq;
+
+	json_object_del(ca, "created");
+	json_object_del(ca, "last_updated");
+	json_object_del(cb, "created");
+	json_object_del(cb, "last_updated");
+	json_array_foreach(json_object_get(ca, "keys"), i, k)
+		json_object_del(k, "created");
+	json_array_foreach(json_object_get(cb, "keys"), i, k)
+		json_object_del(k, "created");
+	eq = json_equal(ca, cb);
+	json_decref(ca);
+	json_decref(cb);
+	return eq;
+}
+
+/* Queues doc unless the stored one is the same; keeps the stored "created". */
+static int
+put_if_changed(porten_store *store, struct pending *pd, enum porten_doc_kind kind,
+               const char *key, json_t *doc, int keep_key_created)
+{
+	json_t *old = NULL, *k, *ok;
+	size_t i, j;
+	int r;
+
+	r = porten_store_get(store, kind, key, &old);
+	if (r != 0 && r != PORTEN_ERR_NOT_FOUND) {
+		json_decref(doc);
+		return r;
+	}
+	if (old != NULL) {
+		if (keep_key_created) {
+			/* A key re-seeded without "created" keeps its upload time. */
+			json_array_foreach(json_object_get(doc, "keys"), i, k) {
+				json_array_foreach(json_object_get(old, "keys"), j, ok) {
+					if (json_equal(json_object_get(k, "kid"), json_object_get(ok, "kid")) &&
+					    json_equal(json_object_get(k, "n"), json_object_get(ok, "n")) &&
+					    json_object_get(ok, "created") && !json_object_get(k, "_seeded_created"))
+						json_object_set(k, "created", json_object_get(ok, "created"));
+				}
+			}
+		}
+		json_array_foreach(json_object_get(doc, "keys"), i, k)
+			json_object_del(k, "_seeded_created");
+		if (same_doc(old, doc) && (!keep_key_created || json_equal(old, doc))) {
+			json_decref(old);
+			json_decref(doc);
+			return 0;
+		}
+		if (json_object_get(old, "created"))
+			json_object_set(doc, "created", json_object_get(old, "created"));
+		json_decref(old);
+	}
+	json_array_foreach(json_object_get(doc, "keys"), i, k)
+		json_object_del(k, "_seeded_created");
+	return pending_add(pd, kind, key, doc);
+}
+
+int
+porten_authz_seed_load(porten_store *store, const json_t *seed, int64_t now,
+                       char *errbuf, size_t errlen, size_t *changed)
+{
+	static const char *const sections[] = { "scopes", "access", "clients", "delegations" };
+	struct az_problems p;
+	struct pending pd;
+	json_t *v, *doc, *arr;
+	const char *key;
+	char path[128], k[PORTEN_SCOPE_NAME_MAX * 2 + 32];
+	size_t i;
+	int r = PORTEN_ERR_INVALID;
+
+	memset(&p, 0, sizeof(p));
+	memset(&pd, 0, sizeof(pd));
+	if (changed)
+		*changed = 0;
+	if (!json_is_object(seed)) {
+		snprintf(errbuf, errlen, "the seed must be a JSON object");
+		return PORTEN_ERR_INVALID;
+	}
+	json_object_foreach((json_t *)seed, key, v) {
+		int ok = 0;
+		for (i = 0; i < 4; i++)
+			ok |= strcmp(key, sections[i]) == 0;
+		if (!ok)
+			az_problem(&p, key, "unknown section (expected scopes, access, clients, delegations)");
+		else if (!json_is_array(v))
+			az_problem(&p, key, "must be an array");
+	}
+
+	json_array_foreach(json_object_get(seed, "scopes"), i, v) {
+		snprintf(path, sizeof(path), "scopes[%zu]", i);
+		if ((doc = az_scope_normalize(v, path, now, &p)) == NULL)
+			continue;
+		/* The scope's owner owns its prefix. */
+		json_t *prefix = json_pack("{s:O}", "owner_orgno", json_object_get(doc, "owner_orgno"));
+		if (put_if_changed(store, &pd, PORTEN_DOC_PREFIX,
+		                   json_string_value(json_object_get(doc, "prefix")), prefix, 0) != 0 ||
+		    put_if_changed(store, &pd, PORTEN_DOC_SCOPE,
+		                   json_string_value(json_object_get(doc, "name")), doc, 0) != 0) {
+			r = PORTEN_ERR_UNAVAILABLE;
+			goto out;
+		}
+	}
+	json_array_foreach(json_object_get(seed, "access"), i, v) {
+		const char *owner = NULL, *scope = json_string_value(json_object_get(v, "scope"));
+		json_t *sd = NULL;
+
+		/* owner_orgno of the access record: the scope's owner, from the seed or the store. */
+		if (scope) {
+			size_t j;
+			json_t *s;
+			json_array_foreach(json_object_get(seed, "scopes"), j, s) {
+				const char *nm = json_string_value(json_object_get(s, "name"));
+				char buf[PORTEN_SCOPE_NAME_MAX + 2];
+				if (nm == NULL && json_string_value(json_object_get(s, "prefix"))) {
+					snprintf(buf, sizeof(buf), "%s:%s", json_string_value(json_object_get(s, "prefix")),
+					         json_string_value(json_object_get(s, "subscope")) ?
+					         json_string_value(json_object_get(s, "subscope")) : "");
+					nm = buf;
+				}
+				if (nm && strcmp(nm, scope) == 0)
+					owner = json_string_value(json_object_get(s, "owner_orgno"));
+			}
+			if (owner == NULL && porten_store_get(store, PORTEN_DOC_SCOPE, scope, &sd) == 0)
+				owner = json_string_value(json_object_get(sd, "owner_orgno"));
+		}
+		snprintf(path, sizeof(path), "access[%zu]", i);
+		doc = az_access_normalize(v, path, owner, now, &p);
+		json_decref(sd);
+		if (doc == NULL)
+			continue;
+		snprintf(k, sizeof(k), "%s\n%s", json_string_value(json_object_get(doc, "scope")),
+		         json_string_value(json_object_get(doc, "consumer_orgno")));
+		if ((r = put_if_changed(store, &pd, PORTEN_DOC_ACCESS, k, doc, 0)) != 0)
+			goto out;
+	}
+	json_array_foreach(json_object_get(seed, "clients"), i, v) {
+		json_t *jwks = NULL;
+		const char *cid;
+
+		snprintf(path, sizeof(path), "clients[%zu]", i);
+		if ((doc = az_client_normalize(v, path, now, &p)) == NULL)
+			continue;
+		cid = json_string_value(json_object_get(doc, "client_id"));
+		if (json_object_get(v, "jwks") != NULL) {
+			snprintf(path, sizeof(path), "clients[%zu].jwks", i);
+			if ((jwks = az_jwks_normalize(json_object_get(v, "jwks"), path, now, &p)) == NULL) {
+				json_decref(doc);
+				continue;
+			}
+			/* Keys that carried "created" in the seed keep it even over a stored time. */
+			size_t j;
+			json_t *kk;
+			json_array_foreach(json_object_get(jwks, "keys"), j, kk)
+				if (json_object_get(json_array_get(json_object_get(json_object_get(v, "jwks"), "keys"), j), "created"))
+					json_object_set_new(kk, "_seeded_created", json_true());
+		}
+		if ((r = put_if_changed(store, &pd, PORTEN_DOC_CLIENT, cid, doc, 0)) != 0) {
+			json_decref(jwks);
+			goto out;
+		}
+		if (jwks != NULL) {
+			size_t j;
+			json_t *kk;
+
+			arr = json_object_get(jwks, "keys");
+			json_array_foreach(arr, j, kk) {
+				json_t *owner = NULL;
+				const char *kid = json_string_value(json_object_get(kk, "kid"));
+
+				if (porten_store_get(store, PORTEN_DOC_KID, kid, &owner) == 0 &&
+				    !json_equal(json_object_get(owner, "client_id"), json_object_get(doc, "client_id"))) {
+					snprintf(path, sizeof(path), "clients[%zu].jwks.keys[%zu].kid", i, j);
+					az_problem(&p, path, "'%s' is already registered on another client", kid);
+				}
+				json_decref(owner);
+				if ((r = put_if_changed(store, &pd, PORTEN_DOC_KID, kid,
+				                        json_pack("{s:s}", "client_id", cid), 0)) != 0) {
+					json_decref(jwks);
+					goto out;
+				}
+			}
+			if ((r = put_if_changed(store, &pd, PORTEN_DOC_CLIENT_JWKS, cid, jwks, 1)) != 0)
+				goto out;
+		}
+	}
+	json_array_foreach(json_object_get(seed, "delegations"), i, v) {
+		snprintf(path, sizeof(path), "delegations[%zu]", i);
+		if ((doc = az_delegation_normalize(v, path, now, &p)) == NULL)
+			continue;
+		snprintf(k, sizeof(k), "%s\n%s\n%s", json_string_value(json_object_get(doc, "consumer_orgno")),
+		         json_string_value(json_object_get(doc, "supplier_orgno")),
+		         json_string_value(json_object_get(doc, "scope")));
+		if ((r = put_if_changed(store, &pd, PORTEN_DOC_DELEGATION, k, doc, 0)) != 0)
+			goto out;
+	}
+	if (p.count > 0) {
+		snprintf(errbuf, errlen, "%s", p.buf.data);
+		r = PORTEN_ERR_INVALID;
+		goto out;
+	}
+	/* The marker that kept seeded key times is not stored. */
+	for (i = 0; i < pd.n; i++) {
+		json_t *kk;
+		size_t j;
+		json_array_foreach(json_object_get(pd.docs[i], "keys"), j, kk)
+			json_object_del(kk, "_seeded_created");
+	}
+	if (pd.n > 0 && (r = porten_store_apply(store, pd.ops, pd.n)) != 0) {
+		snprintf(errbuf, errlen, "cannot store the seed: %s", porten_strerror(r));
+		goto out;
+	}
+	if (changed)
+		*changed = pd.n;
+	r = 0;
+out:
+	if (r == PORTEN_ERR_UNAVAILABLE && errbuf[0] == '\0')
+		snprintf(errbuf, errlen, "the store is unavailable");
+	az_problems_release(&p);
+	pending_free(&pd);
+	return r;
+}
+
+int
+porten_authz_seed_file(porten_store *store, const char *path, int64_t now,
+                       char *errbuf, size_t errlen, size_t *changed)
+{
+	json_error_t je;
+	json_t *seed;
+	char *text = NULL;
+	size_t len;
+	int r;
+
+	errbuf[0] = '\0';
+	if ((r = porten_file_read(path, PORTEN_SEED_FILE_MAX, &text, &len)) != 0) {
+		snprintf(errbuf, errlen, "cannot read '%s': %s", path, porten_strerror(r));
+		return r;
+	}
+	seed = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+	free(text);
+	if (seed == NULL) {
+		snprintf(errbuf, errlen, "'%s' line %d column %d: %s", path, je.line, je.column, je.text);
+		return PORTEN_ERR_INVALID;
+	}
+	r = porten_authz_seed_load(store, seed, now, errbuf, errlen, changed);
+	json_decref(seed);
+	return r;
+}

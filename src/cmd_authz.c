@@ -1,0 +1,279 @@
+/* porten authz: the Maskinporten-compatible authorization server. */
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "porten/authz.h"
+#include "porten/buf.h"
+#include "porten/clock.h"
+#include "porten/error.h"
+#include "porten/limits.h"
+#include "porten/log.h"
+#include "porten/pki.h"
+#include "authz_serve.h"
+#include "commands.h"
+#include "opts.h"
+
+#define OFF(f) offsetof(struct authz_opts, f)
+
+static const struct opt authz_opts_table[] = {
+	{ "cert-env", "test|prod|all", OPT_STRING, OFF(cert_env), "which SEID policy list to accept when no --cert-policy is given (default all)" },
+	{ "cert-policy", "OID", OPT_LIST, OFF(cert_policy), "accepted certificate policy on x5c leaves; OID.* accepts any OID below it" },
+	{ "crl", "FILE", OPT_LIST, OFF(crl), "certificate revocation list (PEM or DER) for the x5c chains" },
+	{ "data", "DIR", OPT_STRING, OFF(data), "data directory: SQLite database, signing keys, generated TLS certificates" },
+	{ "db", "URI", OPT_STRING, OFF(db), "store URI instead of DIR/authz.db: sqlite:PATH or memory:" },
+	{ "fake-now", "UNIX", OPT_INT, OFF(fake_now), "pin the clock (testing aid)", 1 },
+	{ "intermediates", "PEM", OPT_STRING, OFF(intermediates), "intermediate CA certificates that complete leaf-only x5c chains" },
+	{ "issuer", "URL", OPT_STRING, OFF(issuer), "issuer identifier, byte-exact as clients put it in aud, e.g. https://test.maskinporten.no/" },
+	{ "listen", "HOST:PORT", OPT_STRING, OFF(listen), "address to listen on (port 0 picks a free port)" },
+	{ "log-level", "LEVEL", OPT_STRING, OFF(log_level), "error, warn, info (default: one access line per request) or debug" },
+	{ "omit-unspecified-aud", NULL, OPT_FLAG, OFF(omit_unspecified_aud), "issue tokens without aud when the grant has no resource (default: aud \"unspecified\")" },
+	{ "plain-http", NULL, OPT_FLAG, OFF(plain_http), "serve plain HTTP (behind a TLS-terminating proxy)" },
+	{ "seed", "FILE", OPT_STRING, OFF(seed), "load scopes, access, clients and delegations from a JSON seed (idempotent)" },
+	{ "strict-iat", NULL, OPT_FLAG, OFF(strict_iat), "also refuse grants whose iat is more than 10 s in the past" },
+	{ "threads", "N", OPT_INT, OFF(threads), "HTTP worker threads (default: number of CPUs)" },
+	{ "tls-cert", "PEM", OPT_STRING, OFF(tls_cert), "server certificate chain (default: generated under DIR/tls)" },
+	{ "tls-key", "PEM", OPT_STRING, OFF(tls_key), "server private key" },
+	{ "token-lifetime", "SECONDS", OPT_INT, OFF(token_lifetime), "default access-token lifetime (default 120)" },
+	{ "trust-anchors", "PEM", OPT_STRING, OFF(trust_anchors), "root CA certificates for x5c chains (without it, x5c grants get MP-120)" },
+	{ "aud-without-slash", NULL, OPT_FLAG, OFF(aud_without_slash), "also accept the issuer without its trailing slash as aud" },
+};
+
+static const struct opt_cmd authz_cmd = {
+	"authz", "--listen HOST:PORT --issuer URL (--data DIR | --db URI) [options]",
+	"Runs a Maskinporten-compatible authorization server: POST /token for JWT-bearer grants\n"
+	"signed with an enterprise certificate (x5c) or a registered key (kid), /jwk,\n"
+	"/.well-known/oauth-authorization-server, /health and /metrics.",
+	authz_opts_table, sizeof(authz_opts_table) / sizeof(authz_opts_table[0]),
+};
+
+
+static int
+read_text(const char *path, char **out, const char *what)
+{
+	size_t len;
+	int r = porten_file_read(path, PORTEN_FILE_MAX, out, &len);
+
+	if (r != 0)
+		fprintf(stderr, "porten authz: cannot read %s '%s': %s\n", what, path, porten_strerror(r));
+	return r;
+}
+
+static int
+build_trust(const struct authz_opts *o, porten_trust **out)
+{
+	porten_trust *t = NULL;
+	int r;
+
+	*out = NULL;
+	if (o->trust_anchors == NULL) {
+		log_warn("no --trust-anchors: every grant signed with a certificate (x5c) will get MP-120");
+		return 0;
+	}
+	if ((r = porten_trust_new(&t)) != 0)
+		return r;
+	if ((r = porten_trust_add_anchors_file(t, o->trust_anchors)) != 0) {
+		fprintf(stderr, "porten authz: cannot load trust anchors '%s': %s\n", o->trust_anchors, porten_strerror(r));
+		goto fail;
+	}
+	if (o->intermediates && (r = porten_trust_add_intermediates_file(t, o->intermediates)) != 0) {
+		fprintf(stderr, "porten authz: cannot load intermediates '%s': %s\n", o->intermediates, porten_strerror(r));
+		goto fail;
+	}
+	for (size_t i = 0; i < o->crl.n; i++) {
+		if ((r = porten_trust_add_crl_file(t, o->crl.v[i])) != 0) {
+			fprintf(stderr, "porten authz: cannot load CRL '%s': %s\n", o->crl.v[i], porten_strerror(r));
+			goto fail;
+		}
+	}
+	for (size_t i = 0; i < o->cert_policy.n; i++) {
+		if ((r = porten_trust_add_policy(t, o->cert_policy.v[i])) != 0) {
+			fprintf(stderr, "porten authz: --cert-policy '%s' is not an OID\n", o->cert_policy.v[i]);
+			goto fail;
+		}
+	}
+	if (o->cert_policy.n == 0) {
+		const char *env = o->cert_env ? o->cert_env : "all";
+		if (strcmp(env, "test") && strcmp(env, "prod") && strcmp(env, "all")) {
+			fprintf(stderr, "porten authz: --cert-env must be test, prod or all, got '%s'\n", env);
+			r = PORTEN_ERR_USAGE;
+			goto fail;
+		}
+		if ((r = porten_trust_add_seid_policies(t, env)) != 0)
+			goto fail;
+	}
+	*out = t;
+	return 0;
+fail:
+	porten_trust_free(t);
+	return r;
+}
+
+int
+authz_serve(const struct authz_opts *o, void (*on_ready)(const char *url, void *arg), void *arg)
+{
+	struct porten_authz_config cfg;
+	struct porten_http_config hc;
+	porten_store *store = NULL;
+	porten_trust *trust = NULL;
+	porten_authz *az = NULL;
+	porten_http *http = NULL;
+	char host[256], uri[PATH_MAX + 16], keydir[PATH_MAX], errbuf[4096], url[512];
+	char *cert_pem = NULL, *key_pem = NULL, *cert_path = NULL, *key_path = NULL;
+	sigset_t stopset;
+	int sig;
+	unsigned port;
+	size_t changed;
+	int r, ex = PORTEN_EXIT_FAILURE;
+
+	if (o->log_level) {
+		int lvl = porten_log_level_from_name(o->log_level);
+		if (lvl < 0) {
+			fprintf(stderr, "porten authz: --log-level must be error, warn, info or debug\n");
+			return PORTEN_EXIT_USAGE;
+		}
+		porten_log_set_level((enum porten_log_level)lvl);
+	}
+	if (o->listen == NULL || o->issuer == NULL || (o->data == NULL && o->db == NULL)) {
+		fprintf(stderr, "porten authz: --listen, --issuer and --data (or --db) are required; see 'porten authz --help'\n");
+		return PORTEN_EXIT_USAGE;
+	}
+	if (opts_host_port(o->listen, host, sizeof(host), &port) != 0) {
+		fprintf(stderr, "porten authz: --listen must be HOST:PORT, got '%s'\n", o->listen);
+		return PORTEN_EXIT_USAGE;
+	}
+	if (strncmp(o->issuer, "https://", 8) != 0 && strncmp(o->issuer, "http://", 7) != 0) {
+		fprintf(stderr, "porten authz: --issuer must be an http(s) URL such as https://test.maskinporten.no/, got '%s'\n", o->issuer);
+		return PORTEN_EXIT_USAGE;
+	}
+	if (o->data == NULL && !o->plain_http && o->tls_cert == NULL) {
+		fprintf(stderr, "porten authz: without --data, give --tls-cert and --tls-key or --plain-http\n");
+		return PORTEN_EXIT_USAGE;
+	}
+	if ((o->tls_cert == NULL) != (o->tls_key == NULL)) {
+		fprintf(stderr, "porten authz: --tls-cert and --tls-key go together\n");
+		return PORTEN_EXIT_USAGE;
+	}
+	if (o->fake_now > 0)
+		porten_clock_pin(o->fake_now);
+	if (o->data && porten_mkdirs(o->data, 0700) != 0) {
+		fprintf(stderr, "porten authz: cannot create data directory '%s'\n", o->data);
+		return PORTEN_EXIT_CONFIG;
+	}
+	if (o->db)
+		snprintf(uri, sizeof(uri), "%s", o->db);
+	else
+		snprintf(uri, sizeof(uri), "sqlite:%s/authz.db", o->data);
+	if ((r = porten_store_open(uri, &store)) != 0) {
+		fprintf(stderr, "porten authz: cannot open store '%s': %s\n", uri, porten_strerror(r));
+		return r == PORTEN_ERR_UNAVAILABLE ? PORTEN_EXIT_UNAVAILABLE : PORTEN_EXIT_CONFIG;
+	}
+	if ((r = build_trust(o, &trust)) != 0) {
+		ex = PORTEN_EXIT_CONFIG;
+		goto out;
+	}
+	if (o->seed) {
+		if ((r = porten_authz_seed_file(store, o->seed, porten_now(), errbuf, sizeof(errbuf), &changed)) != 0) {
+			fprintf(stderr, "porten authz: seed '%s' not loaded: %s\n", o->seed, errbuf);
+			ex = PORTEN_EXIT_CONFIG;
+			goto out;
+		}
+		log_info("seed '%s': %zu document%s written", o->seed, changed, changed == 1 ? "" : "s");
+	}
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.issuer = o->issuer;
+	snprintf(keydir, sizeof(keydir), "%s/keys", o->data ? o->data : ".");
+	cfg.key_dir = keydir;
+	cfg.store = store;
+	cfg.trust = trust;
+	cfg.token_lifetime_default = o->token_lifetime;
+	cfg.accept_aud_without_slash = o->aud_without_slash;
+	cfg.omit_unspecified_aud = o->omit_unspecified_aud;
+	cfg.strict_iat_window = o->strict_iat;
+	if ((r = porten_authz_new(&cfg, &az)) != 0) {
+		fprintf(stderr, "porten authz: cannot set up signing keys in '%s': %s\n", keydir, porten_strerror(r));
+		ex = PORTEN_EXIT_CONFIG;
+		goto out;
+	}
+	memset(&hc, 0, sizeof(hc));
+	hc.host = host;
+	hc.port = (uint16_t)port;
+	hc.tls = !o->plain_http;
+	hc.threads = (unsigned)o->threads;
+	hc.server_name = "authz";
+	if (hc.tls) {
+		if (o->tls_cert) {
+			if (read_text(o->tls_cert, &cert_pem, "TLS certificate") || read_text(o->tls_key, &key_pem, "TLS key")) {
+				ex = PORTEN_EXIT_CONFIG;
+				goto out;
+			}
+		} else {
+			if ((r = porten_pki_server_tls(o->data, strcmp(host, "0.0.0.0") && strcmp(host, "::") ? host : NULL,
+			                               &cert_path, &key_path, NULL)) != 0) {
+				fprintf(stderr, "porten authz: cannot create TLS certificate in '%s/tls': %s\n", o->data, porten_strerror(r));
+				ex = PORTEN_EXIT_CONFIG;
+				goto out;
+			}
+			if (read_text(cert_path, &cert_pem, "TLS certificate") || read_text(key_path, &key_pem, "TLS key")) {
+				ex = PORTEN_EXIT_CONFIG;
+				goto out;
+			}
+		}
+		hc.tls_cert_pem = cert_pem;
+		hc.tls_key_pem = key_pem;
+	}
+	/* Block the stop signals before any thread exists; the main thread waits for them. */
+	sigemptyset(&stopset);
+	sigaddset(&stopset, SIGINT);
+	sigaddset(&stopset, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &stopset, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if ((r = porten_http_start(&hc, porten_authz_routes, porten_authz_nroutes, porten_authz_http_error,
+	                           az, &http)) != 0) {
+		fprintf(stderr, "porten authz: cannot listen on %s\n", o->listen);
+		ex = PORTEN_EXIT_FAILURE;
+		goto out;
+	}
+	snprintf(url, sizeof(url), "%s://%s%s%s:%u/", hc.tls ? "https" : "http",
+	         strchr(host, ':') ? "[" : "", host, strchr(host, ':') ? "]" : "", porten_http_port(http));
+	log_info("authz: listening on %s issuer %s store %s", url, o->issuer, porten_store_backend(store));
+	if (on_ready)
+		on_ready(url, arg);
+	else {
+		printf("porten authz: listening on %s\n", url);
+		fflush(stdout);
+	}
+	while (sigwait(&stopset, &sig) != 0)
+		;
+	log_info("authz: stopping");
+	ex = PORTEN_EXIT_OK;
+out:
+	porten_http_stop(http);
+	porten_authz_free(az);
+	porten_trust_free(trust);
+	porten_store_close(store);
+	if (key_pem) {
+		porten_wipe(key_pem, strlen(key_pem));
+		free(key_pem);
+	}
+	free(cert_pem);
+	free(cert_path);
+	free(key_path);
+	return ex;
+}
+
+int
+cmd_authz(int argc, char **argv)
+{
+	struct authz_opts o;
+	int r;
+
+	memset(&o, 0, sizeof(o));
+	if ((r = opts_parse(&authz_cmd, &o, argc, argv)) != 0)
+		return r > 0 ? PORTEN_EXIT_OK : PORTEN_EXIT_USAGE;
+	return authz_serve(&o, NULL, NULL);
+}

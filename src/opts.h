@@ -1,0 +1,42 @@
+/* One option table per subcommand drives parsing, environment variables and --help
+ * (STYLE 15, 19). Every option NAME may also be given as PORTEN_NAME (upper case,
+ * '-' as '_'); the command line wins. */
+#ifndef PORTEN_OPTS_H
+#define PORTEN_OPTS_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#define OPT_LIST_MAX 16
+
+enum opt_type { OPT_STRING, OPT_INT, OPT_FLAG, OPT_LIST };
+
+struct opt_list {
+	const char *v[OPT_LIST_MAX];
+	size_t n;
+};
+
+struct opt {
+	const char *name;        /* long name without "--" */
+	const char *arg;         /* argument name for --help, NULL for flags */
+	enum opt_type type;
+	size_t offset;           /* into the command's config struct */
+	const char *help;
+	int hidden;              /* testing aids: parsed, not listed in --help */
+};
+
+struct opt_cmd {
+	const char *name;        /* "authz" */
+	const char *synopsis;    /* "--listen HOST:PORT --issuer URL (--data DIR | --db URI) [options]" */
+	const char *description;
+	const struct opt *opts;
+	size_t nopts;
+};
+
+/* 0: parsed; 1: --help printed (exit 0); -1: error printed (exit 2). */
+int opts_parse(const struct opt_cmd *cmd, void *cfg, int argc, char **argv);
+void opts_help(const struct opt_cmd *cmd, FILE *f);
+/* Splits "HOST:PORT" / "[v6]:PORT". 0 or -1. */
+int opts_host_port(const char *s, char *host, size_t hostsz, unsigned *port);
+
+#endif
