@@ -40,6 +40,9 @@ porten_authz_new(const struct porten_authz_config *cfg, porten_authz **out)
 	az->token_lifetime = cfg->token_lifetime_default > 0 ? cfg->token_lifetime_default
 	                                                     : PORTEN_TOKEN_LIFETIME_DEFAULT;
 	pthread_mutex_init(&az->jwk_lock, NULL);
+	pthread_mutex_init(&az->doc_lock, NULL);
+	for (size_t i = 0; i < AZ_DOC_CACHE_SLOTS; i++)
+		az->doc_cache[i].kind = -1;
 	cn = host_of(cfg->issuer);
 	if ((r = az_keyring_open(cfg->key_dir, cn, &az->keys)) != 0) {
 		free(cn);
@@ -58,8 +61,13 @@ porten_authz_free(porten_authz *az)
 		return;
 	for (size_t i = 0; i < AZ_JWK_CACHE_SLOTS; i++)
 		porten_key_unref(az->jwk_cache[i].key);
+	for (size_t i = 0; i < AZ_DOC_CACHE_SLOTS; i++) {
+		free(az->doc_cache[i].key);
+		json_decref(az->doc_cache[i].doc);
+	}
 	az_keyring_free(az->keys);
 	pthread_mutex_destroy(&az->jwk_lock);
+	pthread_mutex_destroy(&az->doc_lock);
 	free(az->issuer);
 	free(az->issuer_noslash);
 	free(az);
@@ -168,4 +176,48 @@ porten_authz_metadata(porten_authz *az)
 	porten_buf_release(&tok);
 	porten_buf_release(&jwk);
 	return m;
+}
+
+/* FNV-1a over kind and key. */
+static size_t
+doc_slot(int kind, const char *key)
+{
+	uint64_t h = 1469598103934665603ULL ^ (uint64_t)kind;
+
+	for (const unsigned char *p = (const unsigned char *)key; *p; p++)
+		h = (h ^ *p) * 1099511628211ULL;
+	return (size_t)(h % AZ_DOC_CACHE_SLOTS);
+}
+
+int
+az_doc_get(porten_authz *az, uint64_t gen, enum porten_doc_kind kind, const char *key, json_t **out)
+{
+	struct az_doc_slot *s = &az->doc_cache[doc_slot((int)kind, key)];
+	json_t *doc = NULL;
+	int r, hit = 0;
+
+	*out = NULL;
+	pthread_mutex_lock(&az->doc_lock);
+	if (s->kind == (int)kind && s->gen == gen && strcmp(s->key, key) == 0) {
+		hit = 1;
+		doc = json_incref(s->doc);
+	}
+	pthread_mutex_unlock(&az->doc_lock);
+	if (hit) {
+		*out = doc;
+		return doc ? 0 : PORTEN_ERR_NOT_FOUND;
+	}
+	r = porten_store_get(az->cfg.store, kind, key, &doc);
+	if (r != 0 && r != PORTEN_ERR_NOT_FOUND)
+		return r;
+	pthread_mutex_lock(&az->doc_lock);
+	free(s->key);
+	json_decref(s->doc);
+	s->key = strdup(key);
+	s->kind = s->key ? (int)kind : -1;
+	s->gen = gen;
+	s->doc = json_incref(doc);
+	pthread_mutex_unlock(&az->doc_lock);
+	*out = doc;
+	return r;
 }

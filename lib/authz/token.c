@@ -29,6 +29,10 @@ static const char *const known_claims[] = {
 	"consumer_org", "iss_onbehalfof", "authorization_details",
 };
 
+/* The store generation this request reads documents at (az_doc_get): read once per
+ * request, so one request sees one consistent state of the cache. */
+static _Thread_local uint64_t az_gen;
+
 /* Header parameters that would let the sender choose the verification key, or that we
  * would be obliged to understand: never honoured, always refused. */
 static const char *const forbidden_headers[] = { "jwk", "jku", "x5u", "crit" };
@@ -86,11 +90,20 @@ store_fail(struct porten_token_result *res, int r, const char *what)
 	return fail(res, AZ_INTERNAL, "store error reading %s: %s", what, porten_strerror(r));
 }
 
+/* The first database work of a request: fixes the generation its documents are read at. */
+static int
+begin_store(porten_authz *az, struct porten_token_result *res)
+{
+	int r = porten_store_generation(az->cfg.store, &az_gen);
+
+	return r ? store_fail(res, r, "generation") : 0;
+}
+
 /* The client, active. */
 static int
 load_client(porten_authz *az, const char *client_id, json_t **client, struct porten_token_result *res)
 {
-	int r = porten_store_get(az->cfg.store, PORTEN_DOC_CLIENT, client_id, client);
+	int r = az_doc_get(az, az_gen, PORTEN_DOC_CLIENT, client_id, client);
 	json_t *active;
 
 	if (r == PORTEN_ERR_NOT_FOUND)
@@ -117,7 +130,7 @@ verify_with_kid(porten_authz *az, const struct porten_jws_view *v, enum porten_j
 	size_t i;
 	int r;
 
-	r = porten_store_get(az->cfg.store, PORTEN_DOC_CLIENT_JWKS, client_id, &jwks);
+	r = az_doc_get(az, az_gen, PORTEN_DOC_CLIENT_JWKS, client_id, &jwks);
 	if (r != 0 && r != PORTEN_ERR_NOT_FOUND)
 		return store_fail(res, r, "client keys");
 	keys = json_object_get(jwks, "keys");
@@ -164,7 +177,7 @@ static int
 client_has_keys(porten_authz *az, const char *client_id, int *has, struct porten_token_result *res)
 {
 	json_t *jwks = NULL;
-	int r = porten_store_get(az->cfg.store, PORTEN_DOC_CLIENT_JWKS, client_id, &jwks);
+	int r = az_doc_get(az, az_gen, PORTEN_DOC_CLIENT_JWKS, client_id, &jwks);
 
 	if (r != 0 && r != PORTEN_ERR_NOT_FOUND)
 		return store_fail(res, r, "client keys");
@@ -318,7 +331,7 @@ has_approved_access(porten_authz *az, const char *scope, const char *orgno, int 
 	int r;
 
 	snprintf(key, sizeof(key), "%s\n%s", scope, orgno);
-	r = porten_store_get(az->cfg.store, PORTEN_DOC_ACCESS, key, &doc);
+	r = az_doc_get(az, az_gen, PORTEN_DOC_ACCESS, key, &doc);
 	if (r != 0 && r != PORTEN_ERR_NOT_FOUND)
 		return store_fail(res, r, "access");
 	*ok = doc != NULL && json_is_string(json_object_get(doc, "state")) &&
@@ -336,7 +349,7 @@ has_delegation(porten_authz *az, const char *consumer, const char *supplier, con
 	int r;
 
 	snprintf(key, sizeof(key), "%s\n%s\n%s", consumer, supplier, scope);
-	r = porten_store_get(az->cfg.store, PORTEN_DOC_DELEGATION, key, &doc);
+	r = az_doc_get(az, az_gen, PORTEN_DOC_DELEGATION, key, &doc);
 	if (r != 0 && r != PORTEN_ERR_NOT_FOUND)
 		return store_fail(res, r, "delegation");
 	*ok = doc != NULL && !json_is_false(json_object_get(doc, "active"));
@@ -434,7 +447,7 @@ porten_authz_token(porten_authz *az, const char *assertion, size_t len,
 
 	/* 2. Who signed it. */
 	if (kid != NULL) {
-		if (load_client(az, iss, &client, res) != 0)
+		if (begin_store(az, res) != 0 || load_client(az, iss, &client, res) != 0)
 			goto out;
 		if (verify_with_kid(az, &v, alg, kid, iss, now, res) != 0)
 			goto out;
@@ -459,7 +472,7 @@ porten_authz_token(porten_authz *az, const char *assertion, size_t len,
 			fail(res, AZ_MP124, "signature does not verify with the x5c leaf");
 			goto out;
 		}
-		if (load_client(az, iss, &client, res) != 0)
+		if (begin_store(az, res) != 0 || load_client(az, iss, &client, res) != 0)
 			goto out;
 		if (client_has_keys(az, iss, &has_keys, res) != 0)
 			goto out;
@@ -644,7 +657,7 @@ porten_authz_token(porten_authz *az, const char *assertion, size_t len,
 
 		json_decref(scope_doc);
 		scope_doc = NULL;
-		r = porten_store_get(az->cfg.store, PORTEN_DOC_SCOPE, scopes[i], &scope_doc);
+		r = az_doc_get(az, az_gen, PORTEN_DOC_SCOPE, scopes[i], &scope_doc);
 		if (r != 0 && r != PORTEN_ERR_NOT_FOUND) {
 			store_fail(res, r, "scope");
 			goto out;

@@ -1,0 +1,124 @@
+/* Scope-name rules and whole-object validation that reports every problem. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "authz/model.h"
+
+static void
+test_subscope(void **state)
+{
+	assert_true(az_subscope_valid("deling/offentligmedhjemmel"));
+	assert_true(az_subscope_valid("deling/offentligmedhjemmel.segmentansvarlig"));
+	assert_true(az_subscope_valid("dcr/onbehalfof:write"));
+	assert_true(az_subscope_valid("scopes.write"));
+	assert_true(az_subscope_valid("s\xc3\xb8knad"));          /* søknad */
+	assert_false(az_subscope_valid("deling/offentligmedhjemmel\t"));  /* Folkeregisteret's stray TAB */
+	assert_false(az_subscope_valid("deling offentlig"));
+	assert_false(az_subscope_valid("Deling"));
+	assert_false(az_subscope_valid("deling//x"));
+	assert_false(az_subscope_valid("/deling"));
+	assert_false(az_subscope_valid("deling/"));
+	assert_false(az_subscope_valid("a.b/c"));              /* '/' after '.' */
+	assert_false(az_subscope_valid("a:b/c"));              /* '/' after ':' */
+	assert_false(az_subscope_valid("a-b"));
+	assert_false(az_subscope_valid(""));
+}
+
+static void
+test_scope_all_problems(void **state)
+{
+	struct az_problems p;
+	json_t *in = json_pack("{s:s,s:s,s:s,s:i,s:s}", "prefix", "Folk", "subscope", "a b",
+	                       "owner_orgno", "12", "at_max_age", -1, "colour", "red");
+	json_t *out;
+
+	memset(&p, 0, sizeof(p));
+	out = az_scope_normalize(in, "scopes[0]", 0, &p);
+	assert_null(out);
+	assert_int_equal(p.count, 5);
+	assert_non_null(strstr(p.buf.data, "scopes[0]: unknown field 'colour'"));
+	assert_non_null(strstr(p.buf.data, "scopes[0].prefix:"));
+	assert_non_null(strstr(p.buf.data, "scopes[0].subscope:"));
+	assert_non_null(strstr(p.buf.data, "scopes[0].owner_orgno: must be a string of 9 digits"));
+	assert_non_null(strstr(p.buf.data, "scopes[0].at_max_age: must not be negative"));
+	az_problems_release(&p);
+	json_decref(in);
+}
+
+static void
+test_scope_defaults(void **state)
+{
+	struct az_problems p;
+	json_t *in = json_pack("{s:s,s:s}", "name", "folkeregister:deling/finans", "owner_orgno", "974761076");
+	json_t *out;
+
+	memset(&p, 0, sizeof(p));
+	out = az_scope_normalize(in, "s", 0, &p);
+	assert_non_null(out);
+	assert_string_equal(json_string_value(json_object_get(out, "prefix")), "folkeregister");
+	assert_string_equal(json_string_value(json_object_get(out, "subscope")), "deling/finans");
+	assert_true(json_is_true(json_object_get(out, "active")));
+	assert_string_equal(json_string_value(json_object_get(out, "visibility")), "PUBLIC");
+	assert_int_equal(json_integer_value(json_object_get(out, "at_max_age")), 0);
+	assert_string_equal(json_string_value(json_array_get(json_object_get(out, "allowed_integration_types"), 0)), "maskinporten");
+	assert_string_equal(json_string_value(json_object_get(out, "created")), "1970-01-01T00:00:00Z");
+	json_decref(out);
+	json_decref(in);
+}
+
+static void
+test_client_secret_refused(void **state)
+{
+	struct az_problems p;
+	json_t *in = json_pack("{s:s,s:s,s:s,s:[s]}", "client_id", "c1", "client_orgno", "974761076",
+	                       "token_endpoint_auth_method", "client_secret_basic",
+	                       "grant_types", "client_credentials");
+
+	memset(&p, 0, sizeof(p));
+	assert_null(az_client_normalize(in, "c", 0, &p));
+	assert_int_equal(p.count, 2);
+	assert_non_null(strstr(p.buf.data, "c.token_endpoint_auth_method:"));
+	assert_non_null(strstr(p.buf.data, "c.grant_types:"));
+	az_problems_release(&p);
+	json_decref(in);
+}
+
+static void
+test_jwks_limits(void **state)
+{
+	struct az_problems p;
+	json_t *keys = json_array(), *in;
+
+	for (int i = 0; i < 6; i++)
+		json_array_append_new(keys, json_pack("{s:s}", "kty", "RSA"));
+	in = json_pack("{s:o}", "keys", keys);
+	memset(&p, 0, sizeof(p));
+	assert_null(az_jwks_normalize(in, "jwks", 0, &p));
+	assert_non_null(strstr(p.buf.data, "at most 5 keys"));
+	az_problems_release(&p);
+	json_decref(in);
+	/* a key without use */
+	in = json_pack("{s:[{s:s,s:s,s:s,s:s,s:s}]}", "keys", "kty", "RSA", "kid", "k1", "alg", "RS256",
+	               "e", "AQAB", "n", "AQAB");
+	memset(&p, 0, sizeof(p));
+	assert_null(az_jwks_normalize(in, "jwks", 0, &p));
+	assert_non_null(strstr(p.buf.data, "jwks.keys[0].use: required"));
+	az_problems_release(&p);
+	json_decref(in);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_subscope),
+		cmocka_unit_test(test_scope_all_problems),
+		cmocka_unit_test(test_scope_defaults),
+		cmocka_unit_test(test_client_secret_refused),
+		cmocka_unit_test(test_jwks_limits),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
