@@ -115,6 +115,7 @@ key_client_material(const char *dir, json_t **jwk_out)
 
 	if ((jwk = json_load_file(jwkpath, JSON_REJECT_DUPLICATES, &je)) != NULL) {
 		*jwk_out = jwk;
+		jwk = NULL;
 		r = 0;
 		goto out;
 	}

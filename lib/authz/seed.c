@@ -202,12 +202,15 @@ porten_authz_seed_load(porten_store *store, const json_t *seed, int64_t now,
 	}
 	json_array_foreach(json_object_get(seed, "clients"), i, v) {
 		json_t *jwks = NULL;
+		char cidbuf[PORTEN_CLIENT_ID_MAX + 1];
 		const char *cid;
 
 		snprintf(path, sizeof(path), "clients[%zu]", i);
 		if ((doc = az_client_normalize(v, path, now, &p)) == NULL)
 			continue;
-		cid = json_string_value(json_object_get(doc, "client_id"));
+		/* put_if_changed takes doc; keep what is needed after it. */
+		snprintf(cidbuf, sizeof(cidbuf), "%s", json_string_value(json_object_get(doc, "client_id")));
+		cid = cidbuf;
 		if (json_object_get(v, "jwks") != NULL) {
 			snprintf(path, sizeof(path), "clients[%zu].jwks", i);
 			if ((jwks = az_jwks_normalize(json_object_get(v, "jwks"), path, now, &p)) == NULL) {
@@ -235,7 +238,8 @@ porten_authz_seed_load(porten_store *store, const json_t *seed, int64_t now,
 				const char *kid = json_string_value(json_object_get(kk, "kid"));
 
 				if (porten_store_get(store, PORTEN_DOC_KID, kid, &owner) == 0 &&
-				    !json_equal(json_object_get(owner, "client_id"), json_object_get(doc, "client_id"))) {
+				    (!json_is_string(json_object_get(owner, "client_id")) ||
+				     strcmp(json_string_value(json_object_get(owner, "client_id")), cid) != 0)) {
 					snprintf(path, sizeof(path), "clients[%zu].jwks.keys[%zu].kid", i, j);
 					az_problem(&p, path, "'%s' is already registered on another client", kid);
 				}
