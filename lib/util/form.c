@@ -50,6 +50,16 @@ decode(const char *s, size_t n, char **out, size_t *outlen)
 	return 0;
 }
 
+/* Names are compared with their length: a decoded name may hold a NUL byte. */
+static const struct porten_form_field *
+find(const struct porten_form *form, const char *name, size_t n)
+{
+	for (size_t i = 0; i < form->n; i++)
+		if (form->fields[i].name_len == n && memcmp(form->fields[i].name, name, n) == 0)
+			return &form->fields[i];
+	return NULL;
+}
+
 int
 porten_form_parse(const char *body, size_t len, struct porten_form *form)
 {
@@ -76,7 +86,7 @@ porten_form_parse(const char *body, size_t len, struct porten_form *form)
 				r = decode("", 0, &value, &vlen);
 			if (r != 0)
 				goto fail;
-			if (porten_form_get(form, name, NULL) != NULL) {
+			if (find(form, name, nlen) != NULL) {
 				form->duplicate = 1;
 				free(name);
 				free(value);
@@ -106,16 +116,13 @@ fail:
 const char *
 porten_form_get(const struct porten_form *form, const char *name, size_t *value_len)
 {
-	size_t n = strlen(name);
+	const struct porten_form_field *f = find(form, name, strlen(name));
 
-	for (size_t i = 0; i < form->n; i++) {
-		if (form->fields[i].name_len == n && memcmp(form->fields[i].name, name, n) == 0) {
-			if (value_len)
-				*value_len = form->fields[i].value_len;
-			return form->fields[i].value;
-		}
-	}
-	return NULL;
+	if (f == NULL)
+		return NULL;
+	if (value_len)
+		*value_len = f->value_len;
+	return f->value;
 }
 
 void

@@ -65,6 +65,16 @@ test_bad_and_bounds(void **state)
 	assert_int_equal(strlen(porten_form_get(&f, "a", &n)), 0);
 	assert_int_equal(n, 2);
 	porten_form_clear(&f);
+	/* names differing after an escaped NUL are different names, in either order */
+	assert_int_equal(porten_form_parse("a=1&a%00x=2", 11, &f), 0);
+	assert_int_equal(f.n, 2);
+	assert_int_equal(f.duplicate, 0);
+	porten_form_clear(&f);
+	assert_int_equal(porten_form_parse("a%00x=2&a=1", 11, &f), 0);
+	assert_int_equal(f.n, 2);
+	assert_int_equal(f.duplicate, 0);
+	assert_string_equal(porten_form_get(&f, "a", NULL), "1");
+	porten_form_clear(&f);
 	assert_int_equal(porten_form_parse("", 0, &f), 0);
 	assert_int_equal(f.n, 0);
 }
