@@ -62,7 +62,7 @@ struct porten_req {
 	char log_client_id[PORTEN_LOG_CLIENT_ID_LEN];
 	char log_orgno[16];
 	char log_scope[128];
-	char log_code[16];           /* "MP-124", "FREG-..." */
+	char log_code[32];           /* "MP-124", "unsupported_grant_type", ... */
 };
 
 struct porten_resp {

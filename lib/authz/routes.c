@@ -73,7 +73,7 @@ h_token(struct porten_req *req, struct porten_resp *resp, void *ctx)
 	struct porten_token_result res;
 	struct porten_form form;
 	const char *gt, *assertion;
-	size_t alen;
+	size_t alen, gtlen = 0;
 	int r;
 
 	memset(&res, 0, sizeof(res));
@@ -92,12 +92,12 @@ h_token(struct porten_req *req, struct porten_resp *resp, void *ctx)
 		           "duplicate form parameter");
 		goto out;
 	}
-	gt = porten_form_get(&form, "grant_type", NULL);
+	gt = porten_form_get(&form, "grant_type", &gtlen);
 	if (gt == NULL) {
 		send_error(az, req, resp, AZ_INVALID_REQUEST, ". Missing grant_type", NULL, "no grant_type");
 		goto out;
 	}
-	if (strcmp(gt, GRANT_TYPE_JWT_BEARER) != 0) {
+	if (gtlen != sizeof(GRANT_TYPE_JWT_BEARER) - 1 || memcmp(gt, GRANT_TYPE_JWT_BEARER, gtlen) != 0) {
 		send_error(az, req, resp, AZ_UNSUPPORTED_GRANT_TYPE, NULL, NULL, "grant_type");
 		goto out;
 	}

@@ -69,6 +69,9 @@ numeric_date(const json_t *v, int64_t *out)
 	double d;
 
 	if (json_is_integer(v)) {
+		/* Bounded before any arithmetic on it: 0 .. year 9999. */
+		if (json_integer_value(v) < 0 || json_integer_value(v) > 253402300799LL)
+			return -1;
 		*out = (int64_t)json_integer_value(v);
 		return 0;
 	}
@@ -357,6 +360,24 @@ has_delegation(porten_authz *az, const char *consumer, const char *supplier, con
 	return 0;
 }
 
+/* Whether a grant that is not a valid compact JWS still has a decodable header whose alg
+ * is outside the allowlist (e.g. "none" with an empty signature). */
+static int
+unsecured_alg(const char *assertion, size_t len)
+{
+	const char *dot = memchr(assertion, '.', len);
+	json_t *hdr = NULL, *alg;
+	int r = 0;
+
+	if (dot == NULL || porten_jws_decode_json(assertion, (size_t)(dot - assertion),
+	                                          PORTEN_JWT_HEADER_MAX, &hdr) != 0)
+		return 0;
+	alg = json_object_get(hdr, "alg");
+	r = !json_is_string(alg) || porten_jws_alg_from_name(json_string_value(alg)) == PORTEN_JWS_INVALID;
+	json_decref(hdr);
+	return r;
+}
+
 void
 porten_token_result_clear(struct porten_token_result *res)
 {
@@ -395,6 +416,11 @@ porten_authz_token(porten_authz *az, const char *assertion, size_t len,
 		goto out;
 	}
 	if (porten_jws_split(assertion, len, PORTEN_JWT_MAX, &v) != 0) {
+		/* An unsecured JWS ("h.p." with alg none) is refused for its alg, as Maskinporten does. */
+		if (unsecured_alg(assertion, len)) {
+			fail(res, AZ_ALG, "unsecured JWS");
+			goto out;
+		}
 		fail(res, AZ_MP011, "assertion is not a compact JWS");
 		snprintf(res->detail, sizeof(res->detail), ". The assertion is not a signed JWT");
 		goto out;

@@ -6,7 +6,7 @@
 
 #define STATUS_MAX 600
 #define CODES_MAX 64
-#define CODE_LEN 16
+#define CODE_LEN 32
 
 static const double bucket_ms[] = { 1, 2, 5, 10, 20, 50, 100, 250, 500, 1000, 5000 };
 #define NBUCKETS (sizeof(bucket_ms) / sizeof(bucket_ms[0]))

@@ -85,6 +85,9 @@ struct sstore {
 	char *path;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
+	/* Writers of this process queue here (microseconds) instead of meeting SQLite's busy
+	 * handler, which sleeps in whole milliseconds; only other processes' writers do. */
+	pthread_mutex_t write_mu;
 	struct conn *idle[PORTEN_STORE_POOL_MAX];
 	size_t nidle;
 	size_t nconn;           /* open, or being opened */
@@ -545,10 +548,12 @@ sql_apply(porten_store *s, const struct porten_store_wop *ops, size_t n)
 	struct sstore *ss = (struct sstore *)s;
 	struct conn *c = NULL;
 	int64_t now = porten_now();
-	int r = PORTEN_ERR_INTERNAL;
+	int r = PORTEN_ERR_INTERNAL, locked = 0;
 
 	if ((r = conn_get(ss, &c)) != 0)
 		goto out;
+	pthread_mutex_lock(&ss->write_mu);
+	locked = 1;
 	if ((r = run(c, ST_BEGIN, "begin")) != 0)
 		goto out;
 	for (size_t i = 0; i < n; i++)
@@ -567,6 +572,8 @@ sql_apply(porten_store *s, const struct porten_store_wop *ops, size_t n)
 out:
 	if (c != NULL) {
 		rollback(c);
+		if (locked)
+			pthread_mutex_unlock(&ss->write_mu);
 		conn_put(ss, c);
 	}
 	return r;
@@ -621,7 +628,7 @@ sql_replay_claim(porten_store *s, const unsigned char key[32], int64_t expires, 
 	struct sstore *ss = (struct sstore *)s;
 	struct conn *c = NULL;
 	sqlite3_stmt *st = NULL;
-	int rc, r = PORTEN_ERR_INTERNAL;
+	int rc, r = PORTEN_ERR_INTERNAL, locked = 0;
 
 	if ((r = conn_get(ss, &c)) != 0)
 		goto out;
@@ -632,8 +639,12 @@ sql_replay_claim(porten_store *s, const unsigned char key[32], int64_t expires, 
 		rc = sqlite3_bind_int64(st, 2, expires);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_bind_int64(st, 3, now);
-	if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_DONE)
-		rc = SQLITE_OK;
+	if (rc == SQLITE_OK) {
+		pthread_mutex_lock(&ss->write_mu);
+		locked = 1;
+		if ((rc = sqlite3_step(st)) == SQLITE_DONE)
+			rc = SQLITE_OK;
+	}
 	if (rc != SQLITE_OK) {
 		r = db_err(c->db, rc, "replay");
 		goto out;
@@ -645,6 +656,8 @@ sql_replay_claim(porten_store *s, const unsigned char key[32], int64_t expires, 
 	if (atomic_fetch_add(&ss->claims, 1) % REPLAY_PURGE_EVERY == REPLAY_PURGE_EVERY - 1)
 		replay_purge(c, now);
 out:
+	if (locked)
+		pthread_mutex_unlock(&ss->write_mu);
 	stmt_done(st);
 	if (c != NULL)
 		conn_put(ss, c);
@@ -664,6 +677,7 @@ sql_close(porten_store *s)
 		conn_close(ss->idle[i]);
 	pthread_cond_destroy(&ss->cv);
 	pthread_mutex_destroy(&ss->mu);
+	pthread_mutex_destroy(&ss->write_mu);
 	free(ss->path);
 	free(ss);
 }
@@ -700,10 +714,15 @@ porten_store_sqlite_open(const char *path, porten_store **out)
 		r = PORTEN_ERR_NOMEM;
 		goto out;
 	}
-	if (pthread_mutex_init(&ss->mu, NULL) != 0)
+	if (pthread_mutex_init(&ss->write_mu, NULL) != 0)
 		goto out;
+	if (pthread_mutex_init(&ss->mu, NULL) != 0) {
+		pthread_mutex_destroy(&ss->write_mu);
+		goto out;
+	}
 	if (pthread_cond_init(&ss->cv, NULL) != 0) {
 		pthread_mutex_destroy(&ss->mu);
+		pthread_mutex_destroy(&ss->write_mu);
 		goto out;
 	}
 	inited = 1;
@@ -728,6 +747,7 @@ out:
 		if (inited) {
 			pthread_cond_destroy(&ss->cv);
 			pthread_mutex_destroy(&ss->mu);
+			pthread_mutex_destroy(&ss->write_mu);
 		}
 		free(ss->path);
 	}
