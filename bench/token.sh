@@ -30,7 +30,7 @@ port=$(sed -n 's|.*listening on http://127.0.0.1:\([0-9]*\)/.*|\1|p' "$dir/out")
 
 ref=$(openssl speed -seconds 5 -multi "$cores" rsa2048 2>/dev/null | awk '/^rsa 2048 bits/ {print $6}')
 echo "reference: openssl speed -multi $cores rsa2048: $ref sign/s"
-echo "server: porten authz, $([ "$threads" = 0 ] && echo "$cores" || echo "$threads") worker threads, plain HTTP, log level warn"
+echo "server: porten authz, $([ "$threads" = 0 ] && echo "$((4 * cores)) (default)" || echo "$threads") worker threads, plain HTTP, log level warn"
 [ -n "${PERF_OUT:-}" ] && { perf record -F 999 -g -p $pid -o "$PERF_OUT" >/dev/null 2>&1 & perfpid=$!; }
 for c in ${CONCURRENCY:-1 8 64}; do
   n=$([ "$c" = 1 ] && echo 3000 || echo 20000)

@@ -35,7 +35,7 @@ static const struct opt authz_opts_table[] = {
 	{ "plain-http", NULL, OPT_FLAG, OFF(plain_http), "serve plain HTTP (behind a TLS-terminating proxy)" },
 	{ "seed", "FILE", OPT_STRING, OFF(seed), "load scopes, access, clients and delegations from a JSON seed (idempotent)" },
 	{ "strict-iat", NULL, OPT_FLAG, OFF(strict_iat), "also refuse grants whose iat is more than 10 s in the past" },
-	{ "threads", "N", OPT_INT, OFF(threads), "HTTP worker threads (default: number of CPUs)" },
+	{ "threads", "N", OPT_INT, OFF(threads), "HTTP worker threads (default: 4 per CPU)" },
 	{ "tls-cert", "PEM", OPT_STRING, OFF(tls_cert), "server certificate chain (default: generated under DIR/tls)" },
 	{ "tls-key", "PEM", OPT_STRING, OFF(tls_key), "server private key" },
 	{ "token-lifetime", "SECONDS", OPT_INT, OFF(token_lifetime), "default access-token lifetime (default 120)" },

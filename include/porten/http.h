@@ -39,7 +39,7 @@ struct porten_http_config {
 	bool tls;
 	const char *tls_cert_pem;    /* PEM text (chain), with tls */
 	const char *tls_key_pem;
-	unsigned threads;            /* worker threads; 0 = number of CPUs */
+	unsigned threads;            /* worker threads; 0 = 4 per CPU */
 	const char *server_name;     /* for the access log: "authz", "freg" */
 };
 
