@@ -84,6 +84,8 @@ build_trust(const struct authz_opts *o, porten_trust **out)
 		fprintf(stderr, "porten authz: cannot load intermediates '%s': %s\n", o->intermediates, porten_strerror(r));
 		goto fail;
 	}
+	if (o->crl.n == 0)
+		log_warn("no --crl: certificates in x5c grants are not checked for revocation");
 	for (size_t i = 0; i < o->crl.n; i++) {
 		if ((r = porten_trust_add_crl_file(t, o->crl.v[i])) != 0) {
 			fprintf(stderr, "porten authz: cannot load CRL '%s': %s\n", o->crl.v[i], porten_strerror(r));

@@ -43,6 +43,10 @@ porten_authz_new(const struct porten_authz_config *cfg, porten_authz **out)
 	pthread_mutex_init(&az->doc_lock, NULL);
 	for (size_t i = 0; i < AZ_DOC_CACHE_SLOTS; i++)
 		az->doc_cache[i].kind = -1;
+	if (porten_random_bytes(&az->doc_seed, sizeof(az->doc_seed)) != 0) {
+		porten_authz_free(az);
+		return PORTEN_ERR_CRYPTO;
+	}
 	cn = host_of(cfg->issuer);
 	if ((r = az_keyring_open(cfg->key_dir, cn, &az->keys)) != 0) {
 		free(cn);
@@ -178,11 +182,11 @@ porten_authz_metadata(porten_authz *az)
 	return m;
 }
 
-/* FNV-1a over kind and key. */
+/* FNV-1a over a random seed, kind and key. */
 static size_t
-doc_slot(int kind, const char *key)
+doc_slot(uint64_t seed, int kind, const char *key)
 {
-	uint64_t h = 1469598103934665603ULL ^ (uint64_t)kind;
+	uint64_t h = (1469598103934665603ULL ^ seed) ^ (uint64_t)kind;
 
 	for (const unsigned char *p = (const unsigned char *)key; *p; p++)
 		h = (h ^ *p) * 1099511628211ULL;
@@ -192,7 +196,7 @@ doc_slot(int kind, const char *key)
 int
 az_doc_get(porten_authz *az, uint64_t gen, enum porten_doc_kind kind, const char *key, json_t **out)
 {
-	struct az_doc_slot *s = &az->doc_cache[doc_slot((int)kind, key)];
+	struct az_doc_slot *s = &az->doc_cache[doc_slot(az->doc_seed, (int)kind, key)];
 	json_t *doc = NULL;
 	int r, hit = 0;
 

@@ -32,6 +32,7 @@ struct porten_authz {
 	pthread_mutex_t jwk_lock;
 	struct az_jwk_slot jwk_cache[AZ_JWK_CACHE_SLOTS];
 	pthread_mutex_t doc_lock;
+	uint64_t doc_seed;          /* random: slots cannot be chosen from outside */
 	struct az_doc_slot doc_cache[AZ_DOC_CACHE_SLOTS];
 };
 

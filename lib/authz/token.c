@@ -29,8 +29,9 @@ static const char *const known_claims[] = {
 	"consumer_org", "iss_onbehalfof", "authorization_details",
 };
 
-/* The store generation this request reads documents at (az_doc_get): read once per
- * request, so one request sees one consistent state of the cache. */
+/* The store generation this request reads documents at (az_doc_get), read once per
+ * request. A document fetched on a cache miss may be newer than that generation (a write
+ * racing the request); it is never older than the last completed write before it. */
 static _Thread_local uint64_t az_gen;
 
 /* Header parameters that would let the sender choose the verification key, or that we
@@ -122,6 +123,42 @@ load_client(porten_authz *az, const char *client_id, json_t **client, struct por
 	return 0;
 }
 
+/* A registered key that carries x5c is locked to that enterprise certificate: the
+ * certificate is validated at run time like an x5c grant's (revocation included, spec
+ * 2.5) and must hold the very key that was registered. */
+static int
+check_key_certificate(porten_authz *az, const json_t *jwk, int64_t now, struct porten_token_result *res)
+{
+	struct porten_cert_info ci;
+	json_t *certjwk = NULL;
+	char why[160] = "";
+	int r;
+
+	memset(&ci, 0, sizeof(ci));
+	if (az->cfg.trust == NULL)
+		return fail(res, AZ_MP120, "registered key has x5c but no trust anchors are configured");
+	r = porten_trust_verify_x5c(az->cfg.trust, json_object_get(jwk, "x5c"), now, &ci, why, sizeof(why));
+	if (r == PORTEN_ERR_CERT || r == PORTEN_ERR_INVALID) {
+		r = fail(res, AZ_MP120, "registered key's certificate: %s", why[0] ? why : porten_strerror(r));
+		goto out;
+	}
+	if (r != 0) {
+		r = fail(res, AZ_INTERNAL, "registered key's certificate: %s", porten_strerror(r));
+		goto out;
+	}
+	if (porten_key_to_jwk(ci.leaf_key, NULL, &certjwk) != 0 ||
+	    !json_equal(json_object_get(certjwk, "n"), json_object_get(jwk, "n")) ||
+	    !json_equal(json_object_get(certjwk, "e"), json_object_get(jwk, "e"))) {
+		r = fail(res, AZ_MP120, "registered key's certificate holds another key");
+		goto out;
+	}
+	r = 0;
+out:
+	json_decref(certjwk);
+	porten_cert_info_clear(&ci);
+	return r;
+}
+
 static int
 verify_with_kid(porten_authz *az, const struct porten_jws_view *v, enum porten_jws_alg alg,
                 const char *kid, const char *client_id, int64_t now, struct porten_token_result *res)
@@ -161,6 +198,9 @@ verify_with_kid(porten_authz *az, const struct porten_jws_view *v, enum porten_j
 		         json_string_value(jalg));
 		goto out;
 	}
+	if (json_object_get(jwk, "x5c") != NULL &&
+	    (r = check_key_certificate(az, jwk, now, res)) != 0)
+		goto out;
 	if ((r = az_jwk_cached(az, jwk, &key)) != 0) {
 		r = fail(res, AZ_INTERNAL, "registered key cannot be used: %s", porten_strerror(r));
 		goto out;
@@ -463,9 +503,14 @@ porten_authz_token(porten_authz *az, const char *assertion, size_t len,
 		goto out;
 	}
 	j = claim(claims, "iss");
-	if (j == NULL || !json_is_string(j) || json_string_length(j) == 0 ||
+	if (j == NULL) {
+		fail(res, AZ_MP100, "no iss");
+		goto out;
+	}
+	if (!json_is_string(j) || json_string_length(j) == 0 ||
 	    json_string_length(j) > PORTEN_CLIENT_ID_MAX || strlen(json_string_value(j)) != json_string_length(j)) {
-		fail(res, AZ_MP100, "iss missing or not a client id");
+		fail(res, AZ_MP011, "iss is not a string of 1..%d bytes", PORTEN_CLIENT_ID_MAX);
+		snprintf(res->detail, sizeof(res->detail), ". Invalid JWT claim iss");
 		goto out;
 	}
 	iss = json_string_value(j);
@@ -488,6 +533,10 @@ porten_authz_token(porten_authz *az, const char *assertion, size_t len,
 		r = porten_trust_verify_x5c(az->cfg.trust, j, now, &ci, why, sizeof(why));
 		if (r == PORTEN_ERR_INVALID) {
 			fail(res, AZ_MP123, "x5c: %s", why);
+			goto out;
+		}
+		if (r == PORTEN_ERR_NOMEM || r == PORTEN_ERR_CRYPTO || r == PORTEN_ERR_INTERNAL) {
+			fail(res, AZ_INTERNAL, "certificate verification failed: %s", porten_strerror(r));
 			goto out;
 		}
 		if (r != 0) {

@@ -153,14 +153,14 @@ static void
 access_line(const struct porten_http *h, const struct conn_state *cs, int status, size_t bytes)
 {
 	char path[PORTEN_LOG_FIELD_MAX * 4 + 8], cid[PORTEN_LOG_FIELD_MAX * 4 + 8];
-	char scope[PORTEN_LOG_FIELD_MAX * 4 + 8];
+	char scope[PORTEN_LOG_FIELD_MAX * 4 + 8], method[64];
 	const struct porten_req *rq = &cs->req;
 	double ms = (double)(porten_mono_ns() - rq->start_ns) / 1e6;
 
 	if (PORTEN_LOG_INFO > porten_log_threshold)
 		return;
 	log_info("access: %s %s \"%s %s\" %d %zu %.3fms client_id=\"%s\" orgno=%s scope=\"%s\" code=%s",
-	         h->name, rq->client_ip, rq->method,
+	         h->name, rq->client_ip, porten_log_escape(method, sizeof(method), rq->method, strlen(rq->method)),
 	         porten_log_escape(path, sizeof(path), rq->path, strlen(rq->path)), status, bytes, ms,
 	         porten_log_escape(cid, sizeof(cid), rq->log_client_id, strlen(rq->log_client_id)),
 	         rq->log_orgno[0] ? rq->log_orgno : "-",

@@ -25,6 +25,34 @@ static struct h_cert *c_valid, *c_nonrep, *c_serial, *c_o, *c_orgid, *c_expired,
 static struct h_key *k_fresh, *k_old, *k_expired;
 static json_t *seed;
 
+/* The JWK of key_of's key under kid, with x5c = cert_of's leaf. */
+static json_t *
+cert_jwk(const struct h_cert *key_of, const char *kid, const struct h_cert *cert_of)
+{
+	json_t *jwk = NULL;
+
+	if (porten_key_to_jwk(key_of->key, kid, &jwk) != 0)
+		h_fail("porten_key_to_jwk failed");
+	json_object_set_new(jwk, "use", json_string("sig"));
+	json_object_set_new(jwk, "alg", json_string("RS256"));
+	json_object_set_new(jwk, "created", json_string(h_iso8601(h_T - 86400)));
+	json_object_set(jwk, "x5c", cert_of->x5c_leaf);
+	return jwk;
+}
+
+/* Signs with cert's private key under kid (the registered-key path). */
+static char *
+sign_kid_with(const struct h_cert *cert, const char *kid, const char *client_id)
+{
+	struct h_key k;
+
+	memset(&k, 0, sizeof(k));
+	snprintf(k.kid, sizeof(k.kid), "%s", kid);
+	k.key = cert->key;
+	k.evp = cert->evp;
+	return h_sign_kid(&k, "RS256", h_keep_json(h_claims(client_id, SCOPE)));
+}
+
 static int
 group_setup(void **state)
 {
@@ -63,6 +91,13 @@ group_setup(void **state)
 	/* 366 days: past it (MP-121). */
 	h_seed_client(seed, "crt-key-expired", ORG_K, SCOPE,
 	              json_pack("{s:{s:[o]}}", "jwks", "keys", h_key_jwk(k_expired, "RS256", h_T - 366 * 86400)));
+	/* Registered keys locked to a certificate (JWK x5c): checked at run time (spec 2.5). */
+	h_seed_client(seed, "crt-key-x5c-valid", ORG_A, SCOPE,
+	              json_pack("{s:{s:[o]}}", "jwks", "keys", cert_jwk(c_valid, "crt-x5c-valid", c_valid)));
+	h_seed_client(seed, "crt-key-x5c-revoked", ORG_A, SCOPE,
+	              json_pack("{s:{s:[o]}}", "jwks", "keys", cert_jwk(c_revoked, "crt-x5c-revoked", c_revoked)));
+	h_seed_client(seed, "crt-key-x5c-other", ORG_A, SCOPE,
+	              json_pack("{s:{s:[o]}}", "jwks", "keys", cert_jwk(c_valid, "crt-x5c-other", c_other)));
 	o.seed = seed;
 	srv = h_server_start(&o);
 	return 0;
@@ -228,6 +263,29 @@ revoked_cert_is_mp120(void **state)
 }
 
 static void
+registered_key_with_valid_certificate_works(void **state)
+{
+	json_t *claims = h_expect_token(srv, h_post_token(srv, sign_kid_with(c_valid, "crt-x5c-valid",
+	                                                                     "crt-key-x5c-valid")));
+
+	assert_string_equal(json_string_value(json_object_get(claims, "client_amr")), "private_key_jwt");
+}
+
+static void
+registered_key_with_revoked_certificate_is_mp120(void **state)
+{
+	h_token_err(srv, sign_kid_with(c_revoked, "crt-x5c-revoked", "crt-key-x5c-revoked"),
+	            400, "invalid_grant", "MP-120", TXT_MP120);
+}
+
+static void
+registered_key_whose_certificate_holds_another_key_is_mp120(void **state)
+{
+	h_token_err(srv, sign_kid_with(c_valid, "crt-x5c-other", "crt-key-x5c-other"),
+	            400, "invalid_grant", "MP-120", TXT_MP120);
+}
+
+static void
 policy_outside_allowed_set_is_mp120(void **state)
 {
 	expect_mp120(c_wrongpol);
@@ -317,6 +375,9 @@ main(void)
 		cmocka_unit_test(expired_cert_is_mp120),
 		cmocka_unit_test(not_yet_valid_cert_is_mp120),
 		cmocka_unit_test(revoked_cert_is_mp120),
+		cmocka_unit_test(registered_key_with_valid_certificate_works),
+		cmocka_unit_test(registered_key_with_revoked_certificate_is_mp120),
+		cmocka_unit_test(registered_key_whose_certificate_holds_another_key_is_mp120),
 		cmocka_unit_test(policy_outside_allowed_set_is_mp120),
 		cmocka_unit_test(foreign_ca_is_mp120),
 		cmocka_unit_test(no_orgno_is_mp120),
