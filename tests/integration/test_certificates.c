@@ -50,7 +50,7 @@ sign_kid_with(const struct h_cert *cert, const char *kid, const char *client_id)
 	snprintf(k.kid, sizeof(k.kid), "%s", kid);
 	k.key = cert->key;
 	k.evp = cert->evp;
-	return h_sign_kid(&k, "RS256", h_keep_json(h_claims(client_id, SCOPE)));
+	return h_sign_kid(&k, "RS256", h_claims(client_id, SCOPE));   /* h_claims keeps it already */
 }
 
 static int
