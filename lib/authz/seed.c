@@ -58,35 +58,29 @@ pending_free(struct pending *pd)
 	free(pd->docs);
 }
 
-/* Equal apart from timestamps (top level and, for key sets, per key). */
+/* Equal apart from the top-level timestamps. */
 static int
 same_doc(const json_t *a, const json_t *b)
 {
-	json_t *ca = json_deep_copy(a), *cb = json_deep_copy(b), *k;
-	size_t i;
+	json_t *ca = json_copy((json_t *)a), *cb = json_copy((json_t *)b);
 	int eq;
 
 	json_object_del(ca, "created");
 	json_object_del(ca, "last_updated");
 	json_object_del(cb, "created");
 	json_object_del(cb, "last_updated");
-	json_array_foreach(json_object_get(ca, "keys"), i, k)
-		json_object_del(k, "created");
-	json_array_foreach(json_object_get(cb, "keys"), i, k)
-		json_object_del(k, "created");
 	eq = json_equal(ca, cb);
 	json_decref(ca);
 	json_decref(cb);
 	return eq;
 }
 
-/* Queues doc unless the stored one is the same; keeps the stored "created". */
+/* Queues doc (taking it) unless the stored one is the same; keeps the stored "created". */
 static int
 put_if_changed(porten_store *store, struct pending *pd, enum porten_doc_kind kind,
-               const char *key, json_t *doc, int keep_key_created)
+               const char *key, json_t *doc)
 {
-	json_t *old = NULL, *k, *ok;
-	size_t i, j;
+	json_t *old = NULL;
 	int r;
 
 	r = porten_store_get(store, kind, key, &old);
@@ -95,20 +89,7 @@ put_if_changed(porten_store *store, struct pending *pd, enum porten_doc_kind kin
 		return r;
 	}
 	if (old != NULL) {
-		if (keep_key_created) {
-			/* A key re-seeded without "created" keeps its upload time. */
-			json_array_foreach(json_object_get(doc, "keys"), i, k) {
-				json_array_foreach(json_object_get(old, "keys"), j, ok) {
-					if (json_equal(json_object_get(k, "kid"), json_object_get(ok, "kid")) &&
-					    json_equal(json_object_get(k, "n"), json_object_get(ok, "n")) &&
-					    json_object_get(ok, "created") && !json_object_get(k, "_seeded_created"))
-						json_object_set(k, "created", json_object_get(ok, "created"));
-				}
-			}
-		}
-		json_array_foreach(json_object_get(doc, "keys"), i, k)
-			json_object_del(k, "_seeded_created");
-		if (same_doc(old, doc) && (!keep_key_created || json_equal(old, doc))) {
+		if (same_doc(old, doc)) {
 			json_decref(old);
 			json_decref(doc);
 			return 0;
@@ -117,9 +98,33 @@ put_if_changed(porten_store *store, struct pending *pd, enum porten_doc_kind kin
 			json_object_set(doc, "created", json_object_get(old, "created"));
 		json_decref(old);
 	}
-	json_array_foreach(json_object_get(doc, "keys"), i, k)
-		json_object_del(k, "_seeded_created");
 	return pending_add(pd, kind, key, doc);
+}
+
+/* A key seeded without "created" keeps the upload time it already has in the store
+ * (same kid and modulus), so loading the seed again changes nothing. */
+static int
+keep_key_times(porten_store *store, const char *client_id, const json_t *seeded, json_t *jwks)
+{
+	json_t *old = NULL, *k, *ok;
+	size_t i, j;
+	int r = porten_store_get(store, PORTEN_DOC_CLIENT_JWKS, client_id, &old);
+
+	if (r == PORTEN_ERR_NOT_FOUND)
+		return 0;
+	if (r != 0)
+		return r;
+	json_array_foreach(json_object_get(jwks, "keys"), i, k) {
+		if (json_object_get(json_array_get(json_object_get(seeded, "keys"), i), "created"))
+			continue;
+		json_array_foreach(json_object_get(old, "keys"), j, ok)
+			if (json_equal(json_object_get(k, "kid"), json_object_get(ok, "kid")) &&
+			    json_equal(json_object_get(k, "n"), json_object_get(ok, "n")) &&
+			    json_object_get(ok, "created"))
+				json_object_set(k, "created", json_object_get(ok, "created"));
+	}
+	json_decref(old);
+	return 0;
 }
 
 int
@@ -160,9 +165,9 @@ porten_authz_seed_load(porten_store *store, const json_t *seed, int64_t now,
 		/* The scope's owner owns its prefix. */
 		json_t *prefix = json_pack("{s:O}", "owner_orgno", json_object_get(doc, "owner_orgno"));
 		if (put_if_changed(store, &pd, PORTEN_DOC_PREFIX,
-		                   json_string_value(json_object_get(doc, "prefix")), prefix, 0) != 0 ||
+		                   json_string_value(json_object_get(doc, "prefix")), prefix) != 0 ||
 		    put_if_changed(store, &pd, PORTEN_DOC_SCOPE,
-		                   json_string_value(json_object_get(doc, "name")), doc, 0) != 0) {
+		                   json_string_value(json_object_get(doc, "name")), doc) != 0) {
 			r = PORTEN_ERR_UNAVAILABLE;
 			goto out;
 		}
@@ -197,7 +202,7 @@ porten_authz_seed_load(porten_store *store, const json_t *seed, int64_t now,
 			continue;
 		snprintf(k, sizeof(k), "%s\n%s", json_string_value(json_object_get(doc, "scope")),
 		         json_string_value(json_object_get(doc, "consumer_orgno")));
-		if ((r = put_if_changed(store, &pd, PORTEN_DOC_ACCESS, k, doc, 0)) != 0)
+		if ((r = put_if_changed(store, &pd, PORTEN_DOC_ACCESS, k, doc)) != 0)
 			goto out;
 	}
 	json_array_foreach(json_object_get(seed, "clients"), i, v) {
@@ -217,14 +222,13 @@ porten_authz_seed_load(porten_store *store, const json_t *seed, int64_t now,
 				json_decref(doc);
 				continue;
 			}
-			/* Keys that carried "created" in the seed keep it even over a stored time. */
-			size_t j;
-			json_t *kk;
-			json_array_foreach(json_object_get(jwks, "keys"), j, kk)
-				if (json_object_get(json_array_get(json_object_get(json_object_get(v, "jwks"), "keys"), j), "created"))
-					json_object_set_new(kk, "_seeded_created", json_true());
+			if ((r = keep_key_times(store, cid, json_object_get(v, "jwks"), jwks)) != 0) {
+				json_decref(jwks);
+				json_decref(doc);
+				goto out;
+			}
 		}
-		if ((r = put_if_changed(store, &pd, PORTEN_DOC_CLIENT, cid, doc, 0)) != 0) {
+		if ((r = put_if_changed(store, &pd, PORTEN_DOC_CLIENT, cid, doc)) != 0) {
 			json_decref(jwks);
 			goto out;
 		}
@@ -245,12 +249,12 @@ porten_authz_seed_load(porten_store *store, const json_t *seed, int64_t now,
 				}
 				json_decref(owner);
 				if ((r = put_if_changed(store, &pd, PORTEN_DOC_KID, kid,
-				                        json_pack("{s:s}", "client_id", cid), 0)) != 0) {
+				                        json_pack("{s:s}", "client_id", cid))) != 0) {
 					json_decref(jwks);
 					goto out;
 				}
 			}
-			if ((r = put_if_changed(store, &pd, PORTEN_DOC_CLIENT_JWKS, cid, jwks, 1)) != 0)
+			if ((r = put_if_changed(store, &pd, PORTEN_DOC_CLIENT_JWKS, cid, jwks)) != 0)
 				goto out;
 		}
 	}
@@ -261,20 +265,13 @@ porten_authz_seed_load(porten_store *store, const json_t *seed, int64_t now,
 		snprintf(k, sizeof(k), "%s\n%s\n%s", json_string_value(json_object_get(doc, "consumer_orgno")),
 		         json_string_value(json_object_get(doc, "supplier_orgno")),
 		         json_string_value(json_object_get(doc, "scope")));
-		if ((r = put_if_changed(store, &pd, PORTEN_DOC_DELEGATION, k, doc, 0)) != 0)
+		if ((r = put_if_changed(store, &pd, PORTEN_DOC_DELEGATION, k, doc)) != 0)
 			goto out;
 	}
 	if (p.count > 0) {
 		snprintf(errbuf, errlen, "%s", p.buf.data);
 		r = PORTEN_ERR_INVALID;
 		goto out;
-	}
-	/* The marker that kept seeded key times is not stored. */
-	for (i = 0; i < pd.n; i++) {
-		json_t *kk;
-		size_t j;
-		json_array_foreach(json_object_get(pd.docs[i], "keys"), j, kk)
-			json_object_del(kk, "_seeded_created");
 	}
 	if (pd.n > 0 && (r = porten_store_apply(store, pd.ops, pd.n)) != 0) {
 		snprintf(errbuf, errlen, "cannot store the seed: %s", porten_strerror(r));
