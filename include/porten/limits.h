@@ -39,8 +39,18 @@
 #define PORTEN_CLIENT_KEYS_MAX        5
 #define PORTEN_CLIENT_KEY_LIFETIME_S  (365 * 24 * 3600)
 #define PORTEN_TOKEN_LIFETIME_DEFAULT 120           /* access token, seconds */
+#define PORTEN_TOKEN_LIFETIME_MAX     86400         /* longest access token any setting can give */
 #define PORTEN_RSA_MIN_BITS           2048
 #define PORTEN_RSA_MAX_BITS           8192
+
+/* Administration API (docs/admin-api.md) */
+#define PORTEN_ADMIN_BODY_MAX         (64 * 1024)   /* JSON body of one admin request */
+#define PORTEN_ADMIN_BEARER_MAX       (16 * 1024)   /* Authorization header value */
+#define PORTEN_AUDIT_PAGE_DEFAULT     100
+#define PORTEN_AUDIT_PAGE_MAX         1000
+#define PORTEN_KEY_PUBLISH_AHEAD_DEFAULT 300        /* s a new signing key is published before it signs */
+#define PORTEN_KEY_PUBLISH_AHEAD_MAX  86400
+#define PORTEN_KEYRING_MAX            8             /* signing keys kept in the key directory */
 
 /* Storage and the seed */
 #define PORTEN_SEED_FILE_MAX          (16 * 1024 * 1024)
