@@ -25,6 +25,7 @@ enum porten_doc_kind {
 	PORTEN_DOC_KID,            /* key: kid; {"client_id": ...} (global kid uniqueness) */
 	PORTEN_DOC_DELEGATION,     /* key: "<consumer>\n<supplier>\n<scope>" */
 	PORTEN_DOC_PREFIX,         /* key: scope prefix; {"owner_orgno": ...} */
+	PORTEN_DOC_AUDIT,          /* key: time-ordered id (lib/authz/admin.c); one admin change */
 	PORTEN_DOC_KIND_COUNT
 };
 
@@ -44,6 +45,11 @@ int porten_store_delete(porten_store *s, enum porten_doc_kind kind, const char *
 /* All docs of kind whose key starts with prefix (NULL or "" = all), ordered by key, as a
  * JSON array of {"key": ..., "doc": ...}; at most PORTEN_STORE_LIST_MAX. */
 int porten_store_list(porten_store *s, enum porten_doc_kind kind, const char *prefix, json_t **out);
+
+/* Page through a kind in key order: docs whose key is > after (NULL or "": from the
+ * first), at most limit (1..PORTEN_STORE_LIST_MAX), same shape as porten_store_list. */
+int porten_store_list_after(porten_store *s, enum porten_doc_kind kind, const char *after,
+                            size_t limit, json_t **out);
 
 /* Several writes as one transaction: all or nothing. */
 struct porten_store_op {

@@ -152,6 +152,25 @@ mem_list(porten_store *s, enum porten_doc_kind kind, const char *prefix, size_t 
 	return r;
 }
 
+static int
+mem_list_from(porten_store *s, enum porten_doc_kind kind, const char *from, size_t fromlen,
+	size_t limit, porten_store_row_fn fn, void *ctx)
+{
+	struct mstore *m = (struct mstore *)s;
+	const struct mkind *k;
+	size_t at, done = 0;
+	int r = 0;
+
+	pthread_mutex_lock(&m->mu);
+	k = &m->kinds[kind];
+	(void)mfind(k, from, fromlen, &at);
+	for (; at < k->n && done < limit; at++, done++)
+		if ((r = fn(ctx, k->v[at].key, k->v[at].keylen, k->v[at].doc, k->v[at].doclen)) != 0)
+			break;
+	pthread_mutex_unlock(&m->mu);
+	return r;
+}
+
 enum { U_NONE, U_INSERTED, U_REPLACED, U_DELETED };
 
 struct undo {
@@ -426,6 +445,7 @@ static const struct porten_store_ops memory_ops = {
 	.name = "memory",
 	.get = mem_get,
 	.list = mem_list,
+	.list_from = mem_list_from,
 	.apply = mem_apply,
 	.generation = mem_generation,
 	.replay_claim = mem_replay_claim,

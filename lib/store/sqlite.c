@@ -446,6 +446,42 @@ out:
 }
 
 static int
+sql_list_from(porten_store *s, enum porten_doc_kind kind, const char *from, size_t fromlen,
+	size_t limit, porten_store_row_fn fn, void *ctx)
+{
+	struct sstore *ss = (struct sstore *)s;
+	struct conn *c = NULL;
+	sqlite3_stmt *st = NULL;
+	int rc, r = PORTEN_ERR_INTERNAL;
+
+	if ((r = conn_get(ss, &c)) != 0)
+		goto out;
+	if ((r = stmt(c, ST_LIST_FROM, &st)) != 0)
+		goto out;
+	rc = sqlite3_bind_int(st, 1, (int)kind);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_text64(st, 2, from, fromlen, SQLITE_STATIC, SQLITE_UTF8);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(st, 3, limit > (size_t)INT64_MAX ? INT64_MAX : (sqlite3_int64)limit);
+	if (rc != SQLITE_OK) {
+		r = db_err(c->db, rc, "list");
+		goto out;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		r = fn(ctx, (const char *)sqlite3_column_text(st, 0), (size_t)sqlite3_column_bytes(st, 0),
+		       (const char *)sqlite3_column_text(st, 1), (size_t)sqlite3_column_bytes(st, 1));
+		if (r != 0)
+			goto out;
+	}
+	r = rc == SQLITE_DONE ? 0 : db_err(c->db, rc, "list");
+out:
+	stmt_done(st);
+	if (c != NULL)
+		conn_put(ss, c);
+	return r;
+}
+
+static int
 sql_list(porten_store *s, enum porten_doc_kind kind, const char *prefix, size_t prefixlen,
 	size_t limit, porten_store_row_fn fn, void *ctx)
 {
@@ -686,6 +722,7 @@ static const struct porten_store_ops sqlite_ops = {
 	.name = "sqlite",
 	.get = sql_get,
 	.list = sql_list,
+	.list_from = sql_list_from,
 	.apply = sql_apply,
 	.generation = sql_generation,
 	.replay_claim = sql_replay_claim,

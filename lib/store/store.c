@@ -292,6 +292,56 @@ out:
 	return r;
 }
 
+struct after_ctx {
+	struct list_ctx lc;
+	const char *after;
+	size_t afterlen, limit;
+};
+
+static int
+after_row(void *ctx, const char *key, size_t keylen, const char *doc, size_t doclen)
+{
+	struct after_ctx *ac = ctx;
+
+	if (keylen == ac->afterlen && memcmp(key, ac->after, keylen) == 0)
+		return 0;
+	if (ac->lc.n >= ac->limit)
+		return 0;
+	return list_row(&ac->lc, key, keylen, doc, doclen);
+}
+
+int
+porten_store_list_after(porten_store *s, enum porten_doc_kind kind, const char *after,
+                        size_t limit, json_t **out)
+{
+	struct after_ctx ac;
+	int r;
+
+	if (out == NULL || s == NULL || limit == 0 || limit > PORTEN_STORE_LIST_MAX)
+		return PORTEN_ERR_INVALID;
+	*out = NULL;
+	if ((r = check_kind(kind)) != 0)
+		return r;
+	if (s->ops->list_from == NULL)
+		return PORTEN_ERR_INTERNAL;
+	memset(&ac, 0, sizeof(ac));
+	ac.after = after ? after : "";
+	ac.afterlen = strnlen(ac.after, PORTEN_STORE_KEY_MAX + 1);
+	ac.limit = limit;
+	if (ac.afterlen > PORTEN_STORE_KEY_MAX)
+		return PORTEN_ERR_TOO_LARGE;
+	if ((ac.lc.arr = json_array()) == NULL)
+		return PORTEN_ERR_NOMEM;
+	/* One more row than asked for: the first may be "after" itself. */
+	r = s->ops->list_from(s, kind, ac.after, ac.afterlen, limit + 1, after_row, &ac);
+	if (r != 0) {
+		json_decref(ac.lc.arr);
+		return r;
+	}
+	*out = ac.lc.arr;
+	return 0;
+}
+
 int
 porten_store_list(porten_store *s, enum porten_doc_kind kind, const char *prefix, json_t **out)
 {

@@ -48,6 +48,9 @@ struct porten_store_ops {
 	 * order. At most limit rows are passed to fn; the backend may stop there. */
 	int (*list)(porten_store *s, enum porten_doc_kind kind, const char *prefix,
 		size_t prefixlen, size_t limit, porten_store_row_fn fn, void *ctx);
+	/* Rows of kind whose key is >= from (fromlen may be 0), in key order, at most limit. */
+	int (*list_from)(porten_store *s, enum porten_doc_kind kind, const char *from,
+		size_t fromlen, size_t limit, porten_store_row_fn fn, void *ctx);
 	/* All or nothing; n >= 1. INSERT on a taken key: PORTEN_ERR_EXISTS. DELETE of a
 	 * missing key: PORTEN_ERR_NOT_FOUND. Ops apply in order, each seeing the ones
 	 * before it. A successful batch changes the generation (once or more). */

@@ -304,6 +304,47 @@ test_list_prefix(void **state)
 	assert_list_keys(f->s, PORTEN_DOC_KID, "", NULL, 0);
 }
 
+/* Keys of porten_store_list_after, joined with '|'. */
+static void
+assert_after_keys(porten_store *s, const char *after, size_t limit, const char *want)
+{
+	json_t *arr = NULL, *row;
+	char got[512] = "";
+	size_t i;
+
+	assert_int_equal(porten_store_list_after(s, PORTEN_DOC_AUDIT, after, limit, &arr), 0);
+	json_array_foreach(arr, i, row) {
+		size_t n = strlen(got);
+		snprintf(got + n, sizeof(got) - n, "%s%s", i ? "|" : "", json_string_value(json_object_get(row, "key")));
+		assert_true(json_is_object(json_object_get(row, "doc")));
+	}
+	json_decref(arr);
+	assert_string_equal(got, want);
+}
+
+static void
+test_list_after(void **state)
+{
+	struct fx *f = *state;
+	json_t *arr = (json_t *)1;
+	static const char *keys[] = { "003", "001", "010", "002", "0020" };
+
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		put_text(f->s, PORTEN_DOC_AUDIT, keys[i], "{\"x\":1}");
+	put_text(f->s, PORTEN_DOC_SCOPE, "0015", "{}");
+	assert_after_keys(f->s, NULL, 10, "001|002|0020|003|010");
+	assert_after_keys(f->s, "", 2, "001|002");
+	assert_after_keys(f->s, "002", 2, "0020|003");
+	assert_after_keys(f->s, "0015", 10, "002|0020|003|010");
+	assert_after_keys(f->s, "003", 1, "010");
+	assert_after_keys(f->s, "010", 5, "");
+	assert_after_keys(f->s, "zzz", 5, "");
+	assert_int_equal(porten_store_list_after(f->s, PORTEN_DOC_AUDIT, NULL, 0, &arr), PORTEN_ERR_INVALID);
+	assert_int_equal(porten_store_list_after(f->s, PORTEN_DOC_AUDIT, NULL,
+	                                         (size_t)PORTEN_STORE_LIST_MAX + 1, &arr), PORTEN_ERR_INVALID);
+	assert_int_equal(porten_store_list_after(f->s, PORTEN_DOC_KIND_COUNT, NULL, 1, &arr), PORTEN_ERR_INVALID);
+}
+
 static void
 test_list_docs(void **state)
 {
@@ -903,6 +944,7 @@ main(void)
 		T(test_delete),
 		T(test_list_prefix),
 		T(test_list_docs),
+		T(test_list_after),
 		T(test_list_limit),
 		T(test_apply_atomic),
 		T(test_generation),
