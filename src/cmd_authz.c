@@ -160,6 +160,10 @@ authz_serve(const struct authz_opts *o, void (*on_ready)(const char *url, void *
 		fprintf(stderr, "porten authz: --tls-cert and --tls-key go together\n");
 		return PORTEN_EXIT_USAGE;
 	}
+	if (o->token_lifetime < 0 || o->token_lifetime > PORTEN_TOKEN_LIFETIME_MAX) {
+		fprintf(stderr, "porten authz: --token-lifetime must be 1 to %d seconds\n", PORTEN_TOKEN_LIFETIME_MAX);
+		return PORTEN_EXIT_USAGE;
+	}
 	if (o->fake_now > 0)
 		porten_clock_pin(o->fake_now);
 	if (o->data && porten_mkdirs(o->data, 0700) != 0) {
@@ -196,6 +200,7 @@ authz_serve(const struct authz_opts *o, void (*on_ready)(const char *url, void *
 	cfg.accept_aud_without_slash = o->aud_without_slash;
 	cfg.omit_unspecified_aud = o->omit_unspecified_aud;
 	cfg.strict_iat_window = o->strict_iat;
+	cfg.clock_settable = o->fake_now > 0;
 	if ((r = porten_authz_new(&cfg, &az)) != 0) {
 		fprintf(stderr, "porten authz: cannot set up signing keys in '%s': %s\n", keydir, porten_strerror(r));
 		ex = PORTEN_EXIT_CONFIG;

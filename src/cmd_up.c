@@ -56,8 +56,19 @@ static const char *const packages[] = {
 };
 static const char *const admin_scopes[] = {
 	"idporten:scopes.write", "idporten:dcr.read", "idporten:dcr.write", "idporten:dcr.modify",
-	"idporten:dcr.supplier",
+	"idporten:dcr.supplier", "porten:admin", "porten:delegations.write",
 };
+#define N_ADMIN_SCOPES (sizeof(admin_scopes) / sizeof(admin_scopes[0]))
+
+static json_t *
+admin_scope_array(void)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < N_ADMIN_SCOPES; i++)
+		json_array_append_new(a, json_string(admin_scopes[i]));
+	return a;
+}
 
 /* The first valid organisation number at or after base (8 digits + check digit). */
 static void
@@ -177,8 +188,7 @@ build_seed(const struct sandbox *sb, const json_t *jwk)
 	json_array_append_new(pkg, json_string("skatteetaten:medhjemmel"));
 	json_array_append_new(clients, json_pack("{s:s,s:s,s:s,s:o}", "client_id", "sandbox-admin",
 		"client_name", "Skatteetaten admin (sandbox)", "client_orgno", ORG_SKATTEETATEN,
-		"scopes", json_pack("[s,s,s,s,s]", admin_scopes[0], admin_scopes[1], admin_scopes[2],
-		                    admin_scopes[3], admin_scopes[4])));
+		"scopes", admin_scope_array()));
 	json_array_append_new(clients, json_pack("{s:s,s:s,s:s,s:O}", "client_id", "sandbox-consumer-cert",
 		"client_name", "Demo kommune, enterprise certificate", "client_orgno", sb->consumer_orgno,
 		"scopes", pkg));
@@ -207,13 +217,13 @@ on_ready(const char *url, void *arg)
 	p[6] = abspath(sb->dir, "consumer-key.pem");
 	p[7] = abspath(sb->dir, "consumer-key.jwk.json");
 	doc = json_pack("{s:s,s:n,s:s,s:s,"
-	                "s:{s:s,s:s,s:s,s:s,s:[s,s,s,s,s]},"
+	                "s:{s:s,s:s,s:s,s:s,s:o},"
 	                "s:[{s:s,s:s,s:[s],s:[s,s],"
 	                "s:{s:s,s:s,s:s,s:s,s:s},s:{s:s,s:s,s:s,s:s}}]}",
 	                "authz_url", url, "freg_url", "issuer", sb->issuer, "ca_bundle", p[0],
 	                "admin", "orgno", ORG_SKATTEETATEN, "client_id", "sandbox-admin",
 	                "certificate", p[1], "private_key", p[2],
-	                "scopes", admin_scopes[0], admin_scopes[1], admin_scopes[2], admin_scopes[3], admin_scopes[4],
+	                "scopes", admin_scope_array(),
 	                "consumers", "name", "Demo kommune", "orgno", sb->consumer_orgno,
 	                "packages", "offentligmedhjemmel",
 	                "scopes", "folkeregister:deling/offentligmedhjemmel", "skatteetaten:medhjemmel",

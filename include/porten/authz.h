@@ -25,6 +25,7 @@ struct porten_authz_config {
 	bool accept_aud_without_slash;   /* also accept the issuer without its trailing slash */
 	bool omit_unspecified_aud;       /* no resource -> no aud (instead of "unspecified") */
 	bool strict_iat_window;          /* also refuse iat < now - skew */
+	bool clock_settable;             /* POST /admin/clock may move the pinned clock (--fake-now) */
 };
 
 int porten_authz_new(const struct porten_authz_config *cfg, porten_authz **out);
@@ -96,6 +97,15 @@ void porten_authz_token(porten_authz *az, const char *assertion, size_t len,
 
 /* {"keys":[...]} of every published signing key (new reference). */
 json_t *porten_authz_jwks(porten_authz *az);
+/* Verifies an access token this server issued: compact JWS, alg RS256, kid published now,
+ * signature, iss = issuer, exp > now - PORTEN_CLOCK_SKEW_S. *claims_out gets the claims
+ * (new reference). PORTEN_ERR_INVALID (malformed), PORTEN_ERR_SIGNATURE (unknown kid or
+ * bad signature), PORTEN_ERR_CONFLICT (wrong iss or expired). */
+int porten_authz_verify_own_token(porten_authz *az, const char *token, size_t len, json_t **claims_out);
+/* Signing-key rotation at porten_now() (az_keyring_rotate): the new kid in kid_out. */
+int porten_authz_keys_rotate(porten_authz *az, int64_t publish_ahead, char kid_out[64]);
+/* The published signing keys and their states at porten_now() (az_keyring_list; new ref). */
+json_t *porten_authz_keys_list(porten_authz *az);
 /* RFC 8414 metadata (new reference). */
 json_t *porten_authz_metadata(porten_authz *az);
 
@@ -104,6 +114,11 @@ json_t *porten_authz_metadata(porten_authz *az);
 extern const struct porten_route porten_authz_routes[];
 extern const size_t porten_authz_nroutes;
 void porten_authz_http_error(struct porten_req *req, struct porten_resp *resp, int status, void *ctx);
+
+/* The administration API (docs/admin-api.md): one handler for every admin path, with
+ * and without /api/v1, dispatching on path and method; and its 404/405/413 bodies. */
+void porten_authz_admin(struct porten_req *req, struct porten_resp *resp, void *ctx);
+void porten_authz_admin_http_error(struct porten_req *req, struct porten_resp *resp, int status, void *ctx);
 
 /* Seeds (PRODUCT.md): validates the whole file first, reporting every problem in errbuf
  * ("clients[0].client_orgno: must be 9 digits; ..."), then applies it in one transaction.

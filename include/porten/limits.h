@@ -61,6 +61,14 @@
 /* Files read from disk (PEM bundles, CRLs, keys) */
 #define PORTEN_FILE_MAX               (32 * 1024 * 1024)
 
+/* Client (porten admin, token, feed, person: lib/client) */
+#define PORTEN_CLIENT_RESPONSE_MAX    (16 * 1024 * 1024) /* body of one response */
+#define PORTEN_CLIENT_HEADERS_MAX     (64 * 1024)   /* header block of one response */
+#define PORTEN_CLIENT_CONNECT_TIMEOUT_MS 10000      /* TCP and TLS connect */
+#define PORTEN_CLIENT_TIMEOUT_MS      30000         /* one whole exchange */
+#define PORTEN_CLIENT_CONFIG_MAX      (1024 * 1024) /* sandbox.json, a JWK or JWK set file */
+#define PORTEN_CLIENT_ERROR_TEXT_MAX  1024          /* error_description kept from a response */
+
 /* Logging */
 #define PORTEN_LOG_LINE_MAX           2048
 #define PORTEN_LOG_FIELD_MAX          200           /* one untrusted value in a log line */

@@ -2,7 +2,9 @@
 #include <string.h>
 
 #include "porten/buf.h"
+#include "porten/clock.h"
 #include "porten/error.h"
+#include "porten/jws.h"
 #include "porten/limits.h"
 #include "porten/log.h"
 #include "porten/rand.h"
@@ -48,7 +50,7 @@ porten_authz_new(const struct porten_authz_config *cfg, porten_authz **out)
 		return PORTEN_ERR_CRYPTO;
 	}
 	cn = host_of(cfg->issuer);
-	if ((r = az_keyring_open(cfg->key_dir, cn, &az->keys)) != 0) {
+	if ((r = az_keyring_open(cfg->key_dir, cn, porten_now(), &az->keys)) != 0) {
 		free(cn);
 		porten_authz_free(az);
 		return r;
@@ -154,7 +156,72 @@ az_replay_key(const char *iss, const char *jti, const char *assertion, size_t le
 json_t *
 porten_authz_jwks(porten_authz *az)
 {
-	return az_keyring_jwks(az->keys);
+	/* A failed re-read keeps the loaded keys (and has been logged). */
+	(void)az_keyring_refresh(az->keys, 0);
+	return az_keyring_jwks(az->keys, porten_now());
+}
+
+int
+porten_authz_verify_own_token(porten_authz *az, const char *token, size_t len, json_t **claims_out)
+{
+	struct porten_jws_view v;
+	json_t *hdr = NULL, *claims = NULL, *j;
+	porten_key *key = NULL;
+	const char *kid, *alg;
+	int64_t now = porten_now();
+	int r;
+
+	*claims_out = NULL;
+	if (token == NULL || porten_jws_split(token, len, PORTEN_JWT_MAX, &v) != 0 ||
+	    porten_jws_decode_json(v.header, v.header_len, PORTEN_JWT_HEADER_MAX, &hdr) != 0) {
+		r = PORTEN_ERR_INVALID;
+		goto out;
+	}
+	alg = json_string_value(json_object_get(hdr, "alg"));
+	kid = json_string_value(json_object_get(hdr, "kid"));
+	if (alg == NULL || porten_jws_alg_from_name(alg) != PORTEN_JWS_RS256 || kid == NULL ||
+	    strlen(kid) > PORTEN_KID_MAX) {
+		r = PORTEN_ERR_INVALID;
+		goto out;
+	}
+	(void)az_keyring_refresh(az->keys, 0);
+	if (az_keyring_find(az->keys, now, kid, &key) != 0 ||
+	    porten_jws_verify(&v, PORTEN_JWS_RS256, key) != 0) {
+		r = PORTEN_ERR_SIGNATURE;
+		goto out;
+	}
+	if (porten_jws_decode_json(v.payload, v.payload_len, PORTEN_JWT_PAYLOAD_MAX, &claims) != 0 ||
+	    !json_is_string(json_object_get(claims, "iss")) ||
+	    !json_is_integer(j = json_object_get(claims, "exp"))) {
+		r = PORTEN_ERR_INVALID;
+		goto out;
+	}
+	if (strcmp(json_string_value(json_object_get(claims, "iss")), az->issuer) != 0 ||
+	    json_integer_value(j) <= now - PORTEN_CLOCK_SKEW_S) {
+		r = PORTEN_ERR_CONFLICT;
+		goto out;
+	}
+	*claims_out = claims;
+	claims = NULL;
+	r = 0;
+out:
+	porten_key_unref(key);
+	json_decref(hdr);
+	json_decref(claims);
+	return r;
+}
+
+int
+porten_authz_keys_rotate(porten_authz *az, int64_t publish_ahead, char kid_out[64])
+{
+	return az_keyring_rotate(az->keys, porten_now(), publish_ahead, kid_out);
+}
+
+json_t *
+porten_authz_keys_list(porten_authz *az)
+{
+	(void)az_keyring_refresh(az->keys, 0);
+	return az_keyring_list(az->keys, porten_now());
 }
 
 json_t *

@@ -17,23 +17,35 @@
 void
 az_problem(struct az_problems *p, const char *path, const char *fmt, ...)
 {
+	char msg[512];
 	va_list ap;
 
+	if (path[0] == '.')
+		path++;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
 	p->count++;
 	if (p->buf.max == 0)
 		porten_buf_init(&p->buf, 8192);
 	if (p->buf.len > 0)
 		porten_buf_appends(&p->buf, "; ");
-	porten_buf_appendf(&p->buf, "%s: ", path);
-	va_start(ap, fmt);
-	porten_buf_vappendf(&p->buf, fmt, ap);
-	va_end(ap);
+	if (path[0])
+		porten_buf_appendf(&p->buf, "%s: %s", path, msg);
+	else
+		porten_buf_appends(&p->buf, msg);
+	if (p->list == NULL)
+		p->list = json_array();
+	if (p->list != NULL && json_array_size(p->list) < 100)
+		json_array_append_new(p->list, json_pack("{s:s,s:s}", "field", path, "message", msg));
 }
 
 void
 az_problems_release(struct az_problems *p)
 {
 	porten_buf_release(&p->buf);
+	json_decref(p->list);
+	p->list = NULL;
 	p->count = 0;
 }
 
@@ -148,8 +160,11 @@ check_fields(struct az_problems *p, const char *path, const json_t *obj, const c
 		               strncmp(key, "long_description#", 17) == 0))
 			found = 1;
 		if (!found) {
-			az_problem(p, path, "unknown field '%s'",
-			           porten_log_escape(esc, sizeof(esc), key, strlen(key) > 40 ? 40 : strlen(key)));
+			char fp[160];
+
+			snprintf(fp, sizeof(fp), "%s.%s", path,
+			         porten_log_escape(esc, sizeof(esc), key, strlen(key) > 40 ? 40 : strlen(key)));
+			az_problem(p, fp, "unknown field");
 			ok = 0;
 		}
 	}
@@ -268,8 +283,9 @@ az_scope_normalize(const json_t *in, const char *path, int64_t now, struct az_pr
 	}
 	snprintf(fp, sizeof(fp), "%s.at_max_age", path);
 	v = json_object_get(in, "at_max_age");
-	if (check_type(p, fp, v, JSON_INTEGER, "an integer") && json_integer_value(v) < 0)
-		az_problem(p, fp, "must not be negative");
+	if (check_type(p, fp, v, JSON_INTEGER, "an integer") && v != NULL && !json_is_null(v) &&
+	    (json_integer_value(v) < 0 || json_integer_value(v) > PORTEN_TOKEN_LIFETIME_MAX))
+		az_problem(p, fp, "must be 0 to %d seconds", PORTEN_TOKEN_LIFETIME_MAX);
 	snprintf(fp, sizeof(fp), "%s.delegation_source", path);
 	check_text(p, fp, json_object_get(in, "delegation_source"), PORTEN_RESOURCE_MAX, 0);
 	for (i = 0; i < 6; i++) {
@@ -446,8 +462,9 @@ az_client_normalize(const json_t *in, const char *path, int64_t now, struct az_p
 	}
 	snprintf(fp, sizeof(fp), "%s.access_token_lifetime", path);
 	v = json_object_get(in, "access_token_lifetime");
-	if (check_type(p, fp, v, JSON_INTEGER, "an integer") && json_integer_value(v) < 0)
-		az_problem(p, fp, "must not be negative");
+	if (check_type(p, fp, v, JSON_INTEGER, "an integer") && v != NULL && !json_is_null(v) &&
+	    (json_integer_value(v) < 0 || json_integer_value(v) > PORTEN_TOKEN_LIFETIME_MAX))
+		az_problem(p, fp, "must be 0 to %d seconds", PORTEN_TOKEN_LIFETIME_MAX);
 	snprintf(fp, sizeof(fp), "%s.active", path);
 	check_type(p, fp, json_object_get(in, "active"), JSON_TRUE, "true or false");
 	if (p->count > before)

@@ -11,8 +11,10 @@
 struct az_problems {
 	struct porten_buf buf;   /* "path: message; path: message" */
 	size_t count;
+	json_t *list;            /* [{"field": path, "message": ...}] (NULL until the first) */
 };
 
+/* path "" or ".x" (the admin API's top level) is reported as "x". */
 void az_problem(struct az_problems *p, const char *path, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void az_problems_release(struct az_problems *p);

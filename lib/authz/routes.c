@@ -11,6 +11,7 @@
 #include "porten/log.h"
 #include "porten/rand.h"
 #include "http/metrics.h"
+#include "authz/admin.h"
 
 #define GRANT_TYPE_JWT_BEARER "urn:ietf:params:oauth:grant-type:jwt-bearer"
 
@@ -162,6 +163,20 @@ const struct porten_route porten_authz_routes[] = {
 	{ "GET", "/jwk.json", h_jwk, 0, 0 },
 	{ "GET", "/health", h_health, 0, 0 },
 	{ "GET", "/metrics", h_metrics, 0, 0 },
+	/* The administration API dispatches on path itself (admin.c). */
+#define ADMIN_ROUTES(path) \
+	{ "GET", path, porten_authz_admin, PORTEN_ADMIN_BODY_MAX, PORTEN_ROUTE_PREFIX }, \
+	{ "POST", path, porten_authz_admin, PORTEN_ADMIN_BODY_MAX, PORTEN_ROUTE_PREFIX }, \
+	{ "PUT", path, porten_authz_admin, PORTEN_ADMIN_BODY_MAX, PORTEN_ROUTE_PREFIX }, \
+	{ "DELETE", path, porten_authz_admin, PORTEN_ADMIN_BODY_MAX, PORTEN_ROUTE_PREFIX }
+	ADMIN_ROUTES("/scopes"),
+	ADMIN_ROUTES("/clients"),
+	ADMIN_ROUTES("/delegations"),
+	ADMIN_ROUTES("/admin/"),
+	ADMIN_ROUTES("/prefix"),
+	ADMIN_ROUTES("/delegationsources"),
+	ADMIN_ROUTES("/api/v1/"),
+#undef ADMIN_ROUTES
 };
 const size_t porten_authz_nroutes = sizeof(porten_authz_routes) / sizeof(porten_authz_routes[0]);
 
@@ -170,6 +185,10 @@ porten_authz_http_error(struct porten_req *req, struct porten_resp *resp, int st
 {
 	porten_authz *az = ctx;
 
+	if (adm_path(req->path)) {
+		porten_authz_admin_http_error(req, resp, status, ctx);
+		return;
+	}
 	switch (status) {
 	case 405:
 		send_error(az, req, resp, AZ_METHOD, strcmp(req->path, "/token") == 0

@@ -11,6 +11,8 @@
 #include "porten/limits.h"
 #include "porten/log.h"
 #include "authz/model.h"
+#include "authz/admin.h"
+#include "porten/clock.h"
 
 struct pending {
 	struct porten_store_op *ops;
@@ -77,12 +79,24 @@ same_doc(const json_t *a, const json_t *b)
 
 /* Queues doc (taking it) unless the stored one is the same; keeps the stored "created". */
 static int
-put_if_changed(porten_store *store, struct pending *pd, enum porten_doc_kind kind,
-               const char *key, json_t *doc)
+put_if_changed(porten_store *store, struct pending *pd, struct az_problems *p, const char *path,
+               enum porten_doc_kind kind, const char *key, json_t *doc)
 {
 	json_t *old = NULL;
 	int r;
 
+	/* Queued already: the same document (a prefix shared by several scopes) is fine, a
+	 * different one means the seed says two things about one object. */
+	for (size_t i = 0; i < pd->n; i++) {
+		if (pd->ops[i].kind == kind && strcmp(pd->keys[i], key) == 0) {
+			if (!same_doc(pd->docs[i], doc))
+				az_problem(p, path, "conflicts with an earlier entry for the same %s",
+				           kind == PORTEN_DOC_PREFIX ? "prefix (another owner)"
+				           : kind == PORTEN_DOC_KID ? "key id" : "object");
+			json_decref(doc);
+			return 0;
+		}
+	}
 	r = porten_store_get(store, kind, key, &old);
 	if (r != 0 && r != PORTEN_ERR_NOT_FOUND) {
 		json_decref(doc);
@@ -164,9 +178,9 @@ porten_authz_seed_load(porten_store *store, const json_t *seed, int64_t now,
 			continue;
 		/* The scope's owner owns its prefix. */
 		json_t *prefix = json_pack("{s:O}", "owner_orgno", json_object_get(doc, "owner_orgno"));
-		if (put_if_changed(store, &pd, PORTEN_DOC_PREFIX,
+		if (put_if_changed(store, &pd, &p, path, PORTEN_DOC_PREFIX,
 		                   json_string_value(json_object_get(doc, "prefix")), prefix) != 0 ||
-		    put_if_changed(store, &pd, PORTEN_DOC_SCOPE,
+		    put_if_changed(store, &pd, &p, path, PORTEN_DOC_SCOPE,
 		                   json_string_value(json_object_get(doc, "name")), doc) != 0) {
 			r = PORTEN_ERR_UNAVAILABLE;
 			goto out;
@@ -202,7 +216,7 @@ porten_authz_seed_load(porten_store *store, const json_t *seed, int64_t now,
 			continue;
 		snprintf(k, sizeof(k), "%s\n%s", json_string_value(json_object_get(doc, "scope")),
 		         json_string_value(json_object_get(doc, "consumer_orgno")));
-		if ((r = put_if_changed(store, &pd, PORTEN_DOC_ACCESS, k, doc)) != 0)
+		if ((r = put_if_changed(store, &pd, &p, path, PORTEN_DOC_ACCESS, k, doc)) != 0)
 			goto out;
 	}
 	json_array_foreach(json_object_get(seed, "clients"), i, v) {
@@ -228,7 +242,7 @@ porten_authz_seed_load(porten_store *store, const json_t *seed, int64_t now,
 				goto out;
 			}
 		}
-		if ((r = put_if_changed(store, &pd, PORTEN_DOC_CLIENT, cid, doc)) != 0) {
+		if ((r = put_if_changed(store, &pd, &p, path, PORTEN_DOC_CLIENT, cid, doc)) != 0) {
 			json_decref(jwks);
 			goto out;
 		}
@@ -248,13 +262,13 @@ porten_authz_seed_load(porten_store *store, const json_t *seed, int64_t now,
 					az_problem(&p, path, "'%s' is already registered on another client", kid);
 				}
 				json_decref(owner);
-				if ((r = put_if_changed(store, &pd, PORTEN_DOC_KID, kid,
+				if ((r = put_if_changed(store, &pd, &p, path, PORTEN_DOC_KID, kid,
 				                        json_pack("{s:s}", "client_id", cid))) != 0) {
 					json_decref(jwks);
 					goto out;
 				}
 			}
-			if ((r = put_if_changed(store, &pd, PORTEN_DOC_CLIENT_JWKS, cid, jwks)) != 0)
+			if ((r = put_if_changed(store, &pd, &p, path, PORTEN_DOC_CLIENT_JWKS, cid, jwks)) != 0)
 				goto out;
 		}
 	}
@@ -265,7 +279,7 @@ porten_authz_seed_load(porten_store *store, const json_t *seed, int64_t now,
 		snprintf(k, sizeof(k), "%s\n%s\n%s", json_string_value(json_object_get(doc, "consumer_orgno")),
 		         json_string_value(json_object_get(doc, "supplier_orgno")),
 		         json_string_value(json_object_get(doc, "scope")));
-		if ((r = put_if_changed(store, &pd, PORTEN_DOC_DELEGATION, k, doc)) != 0)
+		if ((r = put_if_changed(store, &pd, &p, path, PORTEN_DOC_DELEGATION, k, doc)) != 0)
 			goto out;
 	}
 	if (p.count > 0) {
@@ -273,12 +287,35 @@ porten_authz_seed_load(porten_store *store, const json_t *seed, int64_t now,
 		r = PORTEN_ERR_INVALID;
 		goto out;
 	}
+	if (pd.n > 0) {
+		/* The load goes into the audit trail with the changes, in the same transaction. */
+		static const char *const kinds[] = { "scope", "access", "client", "jwks", "kid",
+			"delegation", "prefix", "audit" };
+		char id[80], ts[32];
+		json_t *after;
+
+		if (az_audit_id(now, id, sizeof(id)) != 0) {
+			r = PORTEN_ERR_CRYPTO;
+			goto out;
+		}
+		after = json_array();
+		for (i = 0; i < pd.n; i++)
+			json_array_append_new(after, json_pack("{s:s,s:s}", "kind",
+			                      (size_t)pd.ops[i].kind < sizeof(kinds) / sizeof(kinds[0])
+			                      ? kinds[pd.ops[i].kind] : "?", "key", pd.keys[i]));
+		porten_iso8601(now, ts, sizeof(ts));
+		if ((r = pending_add(&pd, PORTEN_DOC_AUDIT, id, json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:n,s:{s:o},s:s}",
+		        "id", id, "time", ts, "actor_orgno", "seed", "actor_client_id", "", "action", "seed.load",
+		        "object", "seed", "key", "", "before", "after", "changed", after, "correlation_id", ""))) != 0) {
+			goto out;
+		}
+	}
 	if (pd.n > 0 && (r = porten_store_apply(store, pd.ops, pd.n)) != 0) {
 		snprintf(errbuf, errlen, "cannot store the seed: %s", porten_strerror(r));
 		goto out;
 	}
 	if (changed)
-		*changed = pd.n;
+		*changed = pd.n > 0 ? pd.n - 1 : 0;   /* not counting the audit record */
 	r = 0;
 out:
 	if (r == PORTEN_ERR_UNAVAILABLE && errbuf[0] == '\0')

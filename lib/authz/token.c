@@ -435,7 +435,7 @@ porten_authz_token(porten_authz *az, const char *assertion, size_t len,
 	json_t *tok_hdr = NULL, *j, *scope_doc = NULL;
 	enum porten_jws_alg alg;
 	const char *kid = NULL, *iss, *key, *consumer_org = NULL, *client_orgno, *amr;
-	const char *supplier = NULL, *pid = NULL, *signer_kid;
+	const char *supplier = NULL, *pid = NULL;
 	char scopes[PORTEN_SCOPES_PER_GRANT_MAX][PORTEN_SCOPE_NAME_MAX + 1];
 	char delegation_source[PORTEN_RESOURCE_MAX + 1] = "", jti_tok[44];
 	struct porten_buf scope_str;
@@ -802,6 +802,8 @@ porten_authz_token(porten_authz *az, const char *assertion, size_t len,
 	                                                           : az->token_lifetime;
 	if (min_age > 0 && min_age < lifetime)
 		lifetime = min_age;
+	if (lifetime > PORTEN_TOKEN_LIFETIME_MAX)   /* key retirement counts on this bound */
+		lifetime = PORTEN_TOKEN_LIFETIME_MAX;
 	if (porten_random_id43(jti_tok) != 0) {
 		fail(res, AZ_INTERNAL, "randomness");
 		goto out;
@@ -829,10 +831,17 @@ porten_authz_token(porten_authz *az, const char *assertion, size_t len,
 	json_object_set_new(tok_claims, "jti", json_string(jti_tok));
 
 	{
-		const porten_key *signer = az_keyring_signer(az->keys, &signer_kid);
+		porten_key *signer = NULL;
+		char signer_kid[64];
 
-		tok_hdr = json_pack("{s:s,s:s}", "kid", signer_kid, "alg", "RS256");
-		if (porten_jws_sign(PORTEN_JWS_RS256, signer, tok_hdr, tok_claims, &token) != 0) {
+		/* A failed re-read keeps the loaded keys (and has been logged). */
+		(void)az_keyring_refresh(az->keys, 0);
+		if ((r = az_keyring_signer(az->keys, now, &signer, signer_kid)) == 0) {
+			tok_hdr = json_pack("{s:s,s:s}", "kid", signer_kid, "alg", "RS256");
+			r = porten_jws_sign(PORTEN_JWS_RS256, signer, tok_hdr, tok_claims, &token);
+			porten_key_unref(signer);
+		}
+		if (r != 0) {
 			fail(res, AZ_INTERNAL, "signing failed");
 			goto out;
 		}

@@ -392,6 +392,36 @@ def forms(g):
     return out
 
 
+# ---------------------------------------------------------------- admin bodies
+
+def admin_bodies(m):
+    """Request bodies of the admin API and whole seeds, valid and broken (fuzz_admin)."""
+    seed = seed_json(m)
+    jwk = dict(m["jwk"])
+    items = {
+        "seed": seed,
+        "seed-conflict": dict(seed, scopes=seed["scopes"] + [dict(seed["scopes"][0], description="other")]),
+        "scope": {"prefix": "folkeregister", "subscope": "deling/offentligmedhjemmel",
+                  "description": "Folkeregisteret", "owner_orgno": "974761076",
+                  "allowed_integration_types": ["maskinporten"], "at_max_age": 300,
+                  "delegation_source": "https://tt02.altinn.no/", "description#en": "Population register"},
+        "scope-bad": {"prefix": "Folk", "subscope": "deling/x\t", "description": "a\u0001b",
+                      "visibility": "SECRET", "at_max_age": -1, "colour": "red"},
+        "access": {"scope": "folkeregister:deling/offentligmedhjemmel\t", "consumer_orgno": "999888999"},
+        "access-state": {"scope": "a:b", "consumer_orgno": "910753614", "state": "REQUESTED"},
+        "client": {"client_id": "c1", "client_name": "Kommune", "client_orgno": "910753614",
+                   "integration_type": "maskinporten", "token_endpoint_auth_method": "private_key_jwt",
+                   "grant_types": ["urn:ietf:params:oauth:grant-type:jwt-bearer"],
+                   "scopes": ["folkeregister:deling/offentligmedhjemmel"], "access_token_lifetime": 300},
+        "client-bad": {"client_id": "c 1", "client_orgno": 910753614,
+                       "token_endpoint_auth_method": "client_secret_basic", "grant_types": ["client_credentials"]},
+        "jwks": {"keys": [jwk]},
+        "jwks-bad": {"keys": [dict(jwk, use="enc", kid="a b"), {"kty": "RSA"}, jwk, jwk, jwk, jwk]},
+        "delegation": {"consumer_orgno": CONSUMER, "supplier_orgno": ORGNO, "scope": DELEG_SCOPE},
+    }
+    return {k: compact(v).encode() for k, v in items.items()}
+
+
 # ---------------------------------------------------------------- output
 
 def write_corpus(name, items):
@@ -418,8 +448,9 @@ def main():
     n = write_corpus("fuzz_grant", g)
     n2 = write_corpus("fuzz_jws", jws_shapes(m, g))
     n3 = write_corpus("fuzz_form", forms(g))
-    print("fuzz_grant: %d seeds, fuzz_jws: %d seeds, fuzz_form: %d seeds, FUZZ_NOW=%d"
-          % (n, n2, n3, m["now"]))
+    n4 = write_corpus("fuzz_admin", admin_bodies(m))
+    print("fuzz_grant: %d seeds, fuzz_jws: %d seeds, fuzz_form: %d seeds, fuzz_admin: %d seeds, FUZZ_NOW=%d"
+          % (n, n2, n3, n4, m["now"]))
     return 0
 
 

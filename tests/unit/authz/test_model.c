@@ -39,11 +39,36 @@ test_scope_all_problems(void **state)
 	out = az_scope_normalize(in, "scopes[0]", 0, &p);
 	assert_null(out);
 	assert_int_equal(p.count, 5);
-	assert_non_null(strstr(p.buf.data, "scopes[0]: unknown field 'colour'"));
+	assert_non_null(strstr(p.buf.data, "scopes[0].colour: unknown field"));
 	assert_non_null(strstr(p.buf.data, "scopes[0].prefix:"));
 	assert_non_null(strstr(p.buf.data, "scopes[0].subscope:"));
 	assert_non_null(strstr(p.buf.data, "scopes[0].owner_orgno: must be a string of 9 digits"));
-	assert_non_null(strstr(p.buf.data, "scopes[0].at_max_age: must not be negative"));
+	assert_non_null(strstr(p.buf.data, "scopes[0].at_max_age: must be 0 to 86400 seconds"));
+	/* The same problems as a list, field by field, for the admin API's error body. */
+	assert_int_equal(json_array_size(p.list), 5);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(p.list, 0), "field")),
+	                    "scopes[0].colour");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(p.list, 0), "message")),
+	                    "unknown field");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(p.list, 4), "field")),
+	                    "scopes[0].at_max_age");
+	az_problems_release(&p);
+	assert_null(p.list);
+	json_decref(in);
+}
+
+/* At the admin API's top level (path ""), fields are named bare. */
+static void
+test_problem_paths_top_level(void **state)
+{
+	struct az_problems p;
+	json_t *in = json_pack("{s:s,s:s,s:s}", "prefix", "folk", "subscope", "deling/x\t", "owner_orgno", "974761076");
+
+	memset(&p, 0, sizeof(p));
+	assert_null(az_scope_normalize(in, "", 0, &p));
+	assert_int_equal(p.count, 1);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(p.list, 0), "field")), "subscope");
+	assert_non_null(strstr(p.buf.data, "subscope: must match"));
 	az_problems_release(&p);
 	json_decref(in);
 }
@@ -116,6 +141,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_subscope),
 		cmocka_unit_test(test_scope_all_problems),
+		cmocka_unit_test(test_problem_paths_top_level),
 		cmocka_unit_test(test_scope_defaults),
 		cmocka_unit_test(test_client_secret_refused),
 		cmocka_unit_test(test_jwks_limits),
