@@ -11,6 +11,7 @@ enum porten_exit {
 	PORTEN_EXIT_UNAVAILABLE = 4, /* a server or database could not be reached */
 };
 
+int cmd_admin(int argc, char **argv);
 int cmd_authz(int argc, char **argv);
 int cmd_pki(int argc, char **argv);
 int cmd_up(int argc, char **argv);

@@ -9,6 +9,7 @@ static const struct {
 	int (*fn)(int, char **);
 	const char *summary;
 } commands[] = {
+	{ "admin", cmd_admin, "manage scopes, access, clients and keys through porten authz's admin API" },
 	{ "authz", cmd_authz, "run the Maskinporten-compatible authorization server" },
 	{ "pki", cmd_pki, "make a test PKI: CAs, enterprise certificates, broken variants" },
 	{ "up", cmd_up, "start the sandbox on this machine with embedded defaults" },

@@ -101,7 +101,7 @@ opts_parse(const struct opt_cmd *cmd, void *cfg, int argc, char **argv)
 		char env[80], *e;
 		size_t j;
 
-		if (given[k])
+		if (given[k] || cmd->opts[k].noenv)
 			continue;
 		snprintf(env, sizeof(env), "PORTEN_%s", cmd->opts[k].name);
 		for (j = 7; env[j]; j++)
@@ -130,6 +130,10 @@ opts_help(const struct opt_cmd *cmd, FILE *f)
 		fprintf(f, "  %-28s %s%s\n", left, o->help, o->type == OPT_LIST ? " (repeatable)" : "");
 	}
 	fprintf(f, "  %-28s %s\n", "--help", "show this help");
+	if (cmd->footer != NULL) {
+		fputs(cmd->footer, f);
+		return;
+	}
 	fprintf(f, "\nEvery option can also be set as an environment variable PORTEN_<OPTION>,\n"
 	           "e.g. PORTEN_LOG_LEVEL=debug. Exit status: 0 success, 1 failure, 2 usage,\n"
 	           "3 invalid configuration or input, 4 a server or database unreachable.\n");

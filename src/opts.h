@@ -23,6 +23,9 @@ struct opt {
 	size_t offset;           /* into the command's config struct */
 	const char *help;
 	int hidden;              /* testing aids: parsed, not listed in --help */
+	int noenv;               /* never read from PORTEN_<NAME> (arguments of one action,
+	                          * e.g. --scope, that a variable set for another command
+	                          * must not fill in) */
 };
 
 struct opt_cmd {
@@ -31,6 +34,8 @@ struct opt_cmd {
 	const char *description;
 	const struct opt *opts;
 	size_t nopts;
+	const char *footer;      /* when set, printed by --help instead of the standard
+	                          * paragraph on environment variables and exit statuses */
 };
 
 /* 0: parsed; 1: --help printed (exit 0); -1: error printed (exit 2). */

@@ -19,6 +19,7 @@ typedef enum porten_err {
 	PORTEN_ERR_CONFLICT = -12,   /* state forbids the change */
 	PORTEN_ERR_PASSWORD = -13,   /* wrong password for a key store */
 	PORTEN_ERR_USAGE = -14,      /* bad command-line usage */
+	PORTEN_ERR_REFUSED = -15,    /* a server answered with an error status (client side) */
 } porten_err;
 
 /* A short lowercase English phrase for err, never NULL. */

@@ -20,6 +20,10 @@ int porten_key_from_cert_der(const unsigned char *der, size_t len, porten_key **
  * PORTEN_RSA_MIN_BITS..PORTEN_RSA_MAX_BITS; e odd and > 1. Other members are ignored here
  * (the caller validates use/alg/kid). PORTEN_ERR_INVALID on any problem. */
 int porten_key_from_jwk(const json_t *jwk, porten_key **out);
+/* An RSA private JWK (RFC 7518 6.3.2): n, e and d, with all of p, q, dp, dq, qi or none
+ * of them; the same bounds as porten_key_from_jwk. PORTEN_ERR_INVALID on any problem
+ * (including a public-only JWK). The decoded private values are wiped. */
+int porten_key_from_private_jwk(const json_t *jwk, porten_key **out);
 
 porten_key *porten_key_ref(porten_key *k);
 void porten_key_unref(porten_key *k);

@@ -19,6 +19,7 @@ porten_strerror(int err)
 	case PORTEN_ERR_CONFLICT: return "conflict";
 	case PORTEN_ERR_PASSWORD: return "wrong password";
 	case PORTEN_ERR_USAGE: return "bad usage";
+	case PORTEN_ERR_REFUSED: return "refused by the server";
 	}
 	return "unknown error";
 }
