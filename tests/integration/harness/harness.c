@@ -735,6 +735,8 @@ h_server_start_at(const char *file, int line, const struct h_server_opts *o)
 		abort();
 	s->tls = o->tls;
 	s->issuer = H_ISSUER;
+	s->now = h_T;
+	s->real_clock = o->real_clock;
 	if (o->data_dir)
 		snprintf(s->data_dir, sizeof(s->data_dir), "%s", o->data_dir);
 	else
@@ -755,8 +757,10 @@ h_server_start_at(const char *file, int line, const struct h_server_opts *o)
 	argv[n++] = (char *)H_ISSUER;
 	argv[n++] = (char *)"--data";
 	argv[n++] = s->data_dir;
-	argv[n++] = (char *)"--fake-now";
-	argv[n++] = fake;
+	if (!o->real_clock) {
+		argv[n++] = (char *)"--fake-now";
+		argv[n++] = fake;
+	}
 	argv[n++] = (char *)"--log-level";
 	argv[n++] = (char *)"warn";
 	if (!o->tls)
@@ -1376,4 +1380,532 @@ h_expect_token_at(const char *file, int line, struct h_server *s, struct h_resp 
 	h_jint_at(file, line, r->json, "expires_in");
 	h_jstr_at(file, line, r->json, "scope");
 	return h_verify_token_at(file, line, s, h_jstr_at(file, line, r->json, "access_token"), hdr_out);
+}
+
+/* ---- administration API (docs/admin-api.md) ---- */
+
+int64_t
+h_server_now(const struct h_server *s)
+{
+	return s->real_clock ? (int64_t)time(NULL) : s->now;
+}
+
+json_t *
+h_claims_now(const struct h_server *s, const char *client_id, const char *scope)
+{
+	json_t *c = h_claims(client_id, scope);
+	int64_t now = h_server_now(s);
+
+	json_object_set_new(c, "iat", json_integer((json_int_t)now));
+	json_object_set_new(c, "exp", json_integer((json_int_t)(now + 120)));
+	return c;
+}
+
+void
+h_seed_admin_scopes(json_t *seed)
+{
+	static const char *const names[] = { H_SC_SCOPES, H_SC_DCR_READ, H_SC_DCR_WRITE, H_SC_DCR_MODIFY,
+	                                     H_SC_DCR_SUPPLIER, H_SC_DELEG, H_SC_ADMIN };
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		h_seed_scope(seed, names[i], H_ORG_DIGDIR,
+		             json_pack("{s:s,s:[s]}", "visibility", "PRIVATE", "allowed_integration_types",
+		                       "maskinporten"));
+}
+
+static bool
+seed_has_access(const json_t *seed, const char *scope, const char *consumer)
+{
+	size_t i;
+	json_t *a;
+
+	json_array_foreach(json_object_get(seed, "access"), i, a) {
+		const char *sc = json_string_value(json_object_get(a, "scope"));
+		const char *co = json_string_value(json_object_get(a, "consumer_orgno"));
+
+		if (sc && co && strcmp(sc, scope) == 0 && strcmp(co, consumer) == 0)
+			return true;
+	}
+	return false;
+}
+
+static bool
+seed_has_scope(const json_t *seed, const char *name)
+{
+	size_t i;
+	json_t *sc;
+
+	json_array_foreach(json_object_get(seed, "scopes"), i, sc) {
+		const char *n = json_string_value(json_object_get(sc, "name"));
+		const char *p = json_string_value(json_object_get(sc, "prefix"));
+		const char *sub = json_string_value(json_object_get(sc, "subscope"));
+
+		if (n && strcmp(n, name) == 0)
+			return true;
+		if (p && sub && strlen(name) == strlen(p) + 1 + strlen(sub) && strncmp(name, p, strlen(p)) == 0 &&
+		    name[strlen(p)] == ':' && strcmp(name + strlen(p) + 1, sub) == 0)
+			return true;
+	}
+	return false;
+}
+
+struct h_actor *
+h_seed_actor(json_t *seed, const char *client_id, const char *orgno, const char *scopes_space,
+             json_t *extra)
+{
+	struct h_actor *a = h_keep(calloc(1, sizeof(*a)));
+	json_t *jwk, *x;
+	char *list = h_strf("%s", scopes_space ? scopes_space : ""), *save = NULL, *t;
+
+	snprintf(a->client_id, sizeof(a->client_id), "%s", client_id);
+	snprintf(a->orgno, sizeof(a->orgno), "%s", orgno);
+	a->key = h_key_new(h_strf("%s-k", client_id));
+	jwk = h_key_jwk(a->key, "RS256", h_T);
+	json_object_del(jwk, "created");   /* stamped when the seed is loaded */
+	x = json_pack("{s:{s:[o]}}", "jwks", "keys", jwk);
+	if (extra) {
+		json_object_update(x, extra);
+		json_decref(extra);
+	}
+	h_seed_client(seed, client_id, orgno, scopes_space, x);
+	for (t = strtok_r(list, " ", &save); t; t = strtok_r(NULL, " ", &save))
+		if (seed_has_scope(seed, t) && !seed_has_access(seed, t, orgno))
+			h_seed_access(seed, t, orgno, "APPROVED");
+	return a;
+}
+
+const char *
+h_bearer_token_at(const char *file, int line, struct h_server *s, const struct h_key *k,
+                  const char *client_id, const char *scope)
+{
+	const char *jwt = h_sign_kid(k, "RS256", h_claims_now(s, client_id, scope));
+	struct h_resp *r = h_post_token(s, jwt);
+
+	h_expect_token_at(file, line, s, r, NULL);
+	return h_jstr_at(file, line, r->json, "access_token");
+}
+
+struct h_resp *
+h_api(struct h_server *s, const char *method, const char *path, const char *bearer, const char *json)
+{
+	const char *hdrs[3] = { "Accept: application/json", NULL, NULL };
+
+	if (bearer)
+		hdrs[1] = h_strf("Authorization: Bearer %s", bearer);
+	return h_http(s, method, path, json ? "application/json" : NULL, json, json ? strlen(json) : 0, hdrs);
+}
+
+struct h_resp *
+h_apij(struct h_server *s, const char *method, const char *path, const char *bearer, const json_t *body)
+{
+	return h_api(s, method, path, bearer, body ? h_dump(body) : NULL);
+}
+
+json_t *
+h_expect_api_at(const char *file, int line, const struct h_resp *r, long status)
+{
+	if (r->curl_rc != 0 || r->status != status)
+		h_fail_at(file, line, "expected HTTP %ld, got %s", status, body_for_msg(r));
+	if (status == 204) {
+		if (r->len != 0)
+			h_fail_at(file, line, "204 with a body: %s", body_for_msg(r));
+		return NULL;
+	}
+	if (!is_json_ctype(h_header(r, "Content-Type")))
+		h_fail_at(file, line, "Content-Type is %s, not application/json (%s)",
+		          h_header(r, "Content-Type") ? h_header(r, "Content-Type") : "(none)", body_for_msg(r));
+	if (r->json == NULL)
+		h_fail_at(file, line, "body is not JSON: %s", body_for_msg(r));
+	return r->json;
+}
+
+bool
+h_is_hex(const char *s, size_t n)
+{
+	if (s == NULL || strlen(s) != n)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isxdigit((unsigned char)s[i]))
+			return false;
+	return true;
+}
+
+bool
+h_is_uuid(const char *s)
+{
+	static const char pat[] = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
+
+	if (s == NULL || strlen(s) != sizeof(pat) - 1)
+		return false;
+	for (size_t i = 0; pat[i]; i++) {
+		if (pat[i] == '-') {
+			if (s[i] != '-')
+				return false;
+		} else if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f'))) {
+			return false;
+		}
+	}
+	return true;
+}
+
+static bool
+digits(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+	return true;
+}
+
+bool
+h_is_iso8601(const char *s)
+{
+	size_t n;
+	const char *p;
+
+	if (s == NULL || (n = strlen(s)) < 20)
+		return false;
+	if (!digits(s, 4) || s[4] != '-' || !digits(s + 5, 2) || s[7] != '-' || !digits(s + 8, 2) ||
+	    s[10] != 'T' || !digits(s + 11, 2) || s[13] != ':' || !digits(s + 14, 2) || s[16] != ':' ||
+	    !digits(s + 17, 2))
+		return false;
+	p = s + 19;
+	if (*p == '.') {
+		p++;
+		if (!digits(p, 1))
+			return false;
+		while (*p >= '0' && *p <= '9')
+			p++;
+	}
+	if (strcmp(p, "Z") == 0)
+		return true;
+	return (p[0] == '+' || p[0] == '-') && strlen(p) == 6 && digits(p + 1, 2) && p[3] == ':' &&
+	       digits(p + 4, 2);
+}
+
+/* The problem with r as a self-service error of status/error, or NULL when it is one. */
+const char *
+h_api_error_problem(const struct h_resp *r, long status, const char *error)
+{
+	static const char *const members[] = { "status", "timestamp", "correlation_id", "errors", "error",
+	                                       "error_description" };
+	const char *k, *ts, *cid, *e, *d;
+	json_t *v, *errs, *it;
+	size_t i;
+
+	if (r->curl_rc != 0 || r->status != status)
+		return h_strf("expected HTTP %ld %s, got %s", status, error, body_for_msg(r));
+	if (!is_json_ctype(h_header(r, "Content-Type")))
+		return h_strf("error Content-Type is %s, not application/json (%s)",
+		              h_header(r, "Content-Type") ? h_header(r, "Content-Type") : "(none)", body_for_msg(r));
+	if (!json_is_object(r->json))
+		return h_strf("error body is not a JSON object: %s", body_for_msg(r));
+	json_object_foreach(r->json, k, v) {
+		bool known = false;
+
+		for (i = 0; i < sizeof(members) / sizeof(members[0]); i++)
+			if (strcmp(k, members[i]) == 0)
+				known = true;
+		if (!known)
+			return h_strf("unexpected member \"%s\" in the self-service error: %s", k, body_for_msg(r));
+	}
+	for (i = 0; i < sizeof(members) / sizeof(members[0]); i++)
+		if (json_object_get(r->json, members[i]) == NULL)
+			return h_strf("self-service error lacks \"%s\": %s", members[i], body_for_msg(r));
+	v = json_object_get(r->json, "status");
+	if (!json_is_integer(v) || json_integer_value(v) != status)
+		return h_strf("member status is not the integer %ld: %s", status, body_for_msg(r));
+	ts = json_string_value(json_object_get(r->json, "timestamp"));
+	if (!h_is_iso8601(ts))
+		return h_strf("timestamp is not ISO 8601: %s", body_for_msg(r));
+	cid = json_string_value(json_object_get(r->json, "correlation_id"));
+	if (!h_is_hex(cid, 32))
+		return h_strf("correlation_id is not 32 hex digits: %s", body_for_msg(r));
+	e = json_string_value(json_object_get(r->json, "error"));
+	if (e == NULL || strcmp(e, error) != 0)
+		return h_strf("expected error \"%s\", got %s", error, body_for_msg(r));
+	d = json_string_value(json_object_get(r->json, "error_description"));
+	if (d == NULL || d[0] == '\0')
+		return h_strf("error_description missing or empty: %s", body_for_msg(r));
+	errs = json_object_get(r->json, "errors");
+	if (!json_is_array(errs))
+		return h_strf("errors is not an array: %s", body_for_msg(r));
+	json_array_foreach(errs, i, it) {
+		json_t *fe = json_object_get(it, "isFieldError");
+		json_t *fi = json_object_get(it, "fieldIdentifier");
+		const char *ik;
+		json_t *iv;
+
+		if (!json_is_object(it))
+			return h_strf("errors[%zu] is not an object: %s", i, body_for_msg(r));
+		json_object_foreach(it, ik, iv)
+			if (strcmp(ik, "errorMessage") && strcmp(ik, "isFieldError") && strcmp(ik, "objectName") &&
+			    strcmp(ik, "fieldIdentifier"))
+				return h_strf("errors[%zu] has unexpected member \"%s\": %s", i, ik, body_for_msg(r));
+		if (!json_is_string(json_object_get(it, "errorMessage")) ||
+		    json_string_length(json_object_get(it, "errorMessage")) == 0)
+			return h_strf("errors[%zu].errorMessage missing or empty: %s", i, body_for_msg(r));
+		if (!json_is_boolean(fe))
+			return h_strf("errors[%zu].isFieldError is not a boolean: %s", i, body_for_msg(r));
+		if (!json_is_string(json_object_get(it, "objectName")))
+			return h_strf("errors[%zu].objectName is not a string: %s", i, body_for_msg(r));
+		if (json_is_true(fe) && (!json_is_string(fi) || json_string_length(fi) == 0))
+			return h_strf("errors[%zu] is a field error without fieldIdentifier: %s", i, body_for_msg(r));
+		if (fi != NULL && !json_is_null(fi) && !json_is_string(fi))
+			return h_strf("errors[%zu].fieldIdentifier is not a string: %s", i, body_for_msg(r));
+	}
+	if (status == 401) {
+		const char *wa = h_header(r, "WWW-Authenticate");
+
+		if (wa == NULL || strncmp(wa, "Bearer", 6) != 0)
+			return h_strf("401 without WWW-Authenticate: Bearer (got %s)", wa ? wa : "(none)");
+	}
+	if (status == 405 && h_header(r, "Allow") == NULL)
+		return h_strf("405 without an Allow header: %s", body_for_msg(r));
+	return NULL;
+}
+
+void
+h_expect_api_error_at(const char *file, int line, const struct h_resp *r, long status, const char *error)
+{
+	const char *p = h_api_error_problem(r, status, error);
+
+	if (p)
+		h_fail_at(file, line, "%s", p);
+}
+
+static bool
+field_matches(const char *id, const char *field)
+{
+	size_t il = strlen(id), fl = strlen(field);
+
+	if (strcmp(id, field) == 0)
+		return true;
+	if (il > fl && id[il - fl - 1] == '.' && strcmp(id + il - fl, field) == 0)
+		return true;
+	return strncmp(id, field, fl) == 0 && (id[fl] == '[' || id[fl] == '.');
+}
+
+static const json_t *
+find_field(const struct h_resp *r, const char *field, const bool *used, size_t *idx)
+{
+	size_t i;
+	json_t *it;
+
+	json_array_foreach(json_object_get(r->json, "errors"), i, it) {
+		const char *id = json_string_value(json_object_get(it, "fieldIdentifier"));
+
+		if (id && field_matches(id, field) && (used == NULL || !used[i])) {
+			if (idx)
+				*idx = i;
+			return it;
+		}
+	}
+	return NULL;
+}
+
+const json_t *
+h_api_field_error_at(const char *file, int line, const struct h_resp *r, const char *field)
+{
+	const json_t *it = find_field(r, field, NULL, NULL);
+
+	if (it == NULL)
+		h_fail_at(file, line, "no errors[] entry names \"%s\": %s", field, body_for_msg(r));
+	return it;
+}
+
+const char *
+h_invalid_problem(const struct h_resp *r, const char *object, const char *fields_csv)
+{
+	char *list = h_strf("%s", fields_csv), *save = NULL, *t;
+	size_t n = 0, nerr;
+	bool used[64] = { false };
+	const char *d, *p;
+
+	if ((p = h_api_error_problem(r, 400, "invalid_request")) != NULL)
+		return p;
+	nerr = json_array_size(json_object_get(r->json, "errors"));
+	d = json_string_value(json_object_get(r->json, "error_description"));
+	for (t = strtok_r(list, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		size_t idx = 0;
+		const json_t *it = find_field(r, t, used, &idx);
+		const char *id;
+
+		n++;
+		if (it == NULL)
+			return h_strf("no (further) errors[] entry names \"%s\" (expected %s): %s", t, fields_csv,
+			              body_for_msg(r));
+		if (idx < 64)
+			used[idx] = true;
+		if (!json_is_true(json_object_get(it, "isFieldError")))
+			return h_strf("the error for \"%s\" is not a field error: %s", t, body_for_msg(r));
+		if (object && strcmp(json_string_value(json_object_get(it, "objectName")), object) != 0)
+			return h_strf("the error for \"%s\" has objectName \"%s\", expected \"%s\"", t,
+			              json_string_value(json_object_get(it, "objectName")), object);
+		id = json_string_value(json_object_get(it, "fieldIdentifier"));
+		if (strstr(d, id) == NULL)
+			return h_strf("error_description does not name \"%s\": \"%s\"", id, d);
+	}
+	if (nerr != n)
+		return h_strf("expected exactly %zu errors[] entries (%s), got %zu: %s", n, fields_csv, nerr,
+		              body_for_msg(r));
+	return NULL;
+}
+
+void
+h_expect_invalid_at(const char *file, int line, const struct h_resp *r, const char *object,
+                    const char *fields_csv)
+{
+	const char *p = h_invalid_problem(r, object, fields_csv);
+
+	if (p)
+		h_fail_at(file, line, "%s", p);
+}
+
+/* Learns the server's clock from the iat of a token it issues, trying each candidate time
+ * for the grant (a grant is only accepted near the server's clock). */
+static bool
+resync_clock(struct h_server *s, const struct h_actor *op, const int64_t *cand, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		json_t *c = h_claims(op->client_id, H_SC_ADMIN), *claims;
+		struct h_resp *r;
+
+		json_object_set_new(c, "iat", json_integer((json_int_t)cand[i]));
+		json_object_set_new(c, "exp", json_integer((json_int_t)(cand[i] + 120)));
+		r = h_post_token(s, h_sign_kid(op->key, "RS256", c));
+		if (r->status != 200 || !json_is_string(json_object_get(r->json, "access_token")))
+			continue;
+		claims = h_jws_claims(json_string_value(json_object_get(r->json, "access_token")), NULL);
+		if (json_is_integer(json_object_get(claims, "iat"))) {
+			s->now = (int64_t)json_integer_value(json_object_get(claims, "iat"));
+			return true;
+		}
+	}
+	return false;
+}
+
+void
+h_set_clock_at(const char *file, int line, struct h_server *s, const struct h_actor *op, int64_t t)
+{
+	const char *tok = h_bearer_token_at(file, line, s, op->key, op->client_id, H_SC_ADMIN);
+	struct h_resp *r = h_api(s, "POST", "/admin/clock", tok, h_strf("{\"now\":%lld}", (long long)t));
+
+	if (r->curl_rc != 0 || r->status != 200) {
+		/* Keep the harness's idea of the server clock right for the tests that follow. */
+		int64_t cand[2] = { t, s->now };
+
+		if (!resync_clock(s, op, cand, 2))
+			fprintf(stderr, "harness: the server clock is unknown after a failed POST /admin/clock\n");
+		h_fail_at(file, line, "POST /admin/clock %lld: expected 200, got %s (server clock now %lld)", (long long)t,
+		          body_for_msg(r), (long long)s->now);
+	}
+	s->now = t;
+}
+
+json_t *
+h_find(const json_t *arr, const char *name, const char *value)
+{
+	size_t i;
+	json_t *it;
+
+	json_array_foreach(arr, i, it) {
+		const char *v = json_string_value(json_object_get(it, name));
+
+		if (v && strcmp(v, value) == 0)
+			return it;
+	}
+	return NULL;
+}
+
+const char *
+h_jwk_kids_at(const char *file, int line, struct h_server *s)
+{
+	struct h_resp *r = h_get(s, "/jwk");
+	const char *out = "";
+	size_t i;
+	json_t *k;
+
+	if (r->status != 200 || !json_is_array(json_object_get(r->json, "keys")))
+		h_fail_at(file, line, "GET /jwk: %s", body_for_msg(r));
+	json_array_foreach(json_object_get(r->json, "keys"), i, k)
+		out = h_strf("%s%s%s", out, i ? " " : "", h_jstr_at(file, line, k, "kid"));
+	return out;
+}
+
+porten_key *
+h_server_key_at(const char *file, int line, struct h_server *s, const char *kid)
+{
+	const char *path = h_strf("%s/keys/%s.key.pem", s->data_dir, kid);
+	size_t len;
+	char *pem = h_read_file(path, &len);
+	porten_key *k = NULL;
+
+	if (pem == NULL)
+		h_fail_at(file, line, "cannot read the server key %s", path);
+	if (porten_key_from_pem(pem, len, &k) != 0)
+		h_fail_at(file, line, "%s is not a private key", path);
+	keep_add(K_PKEY, k);
+	return k;
+}
+
+json_t *
+h_key_pub(const struct h_key *k, const char *alg)
+{
+	json_t *jwk = NULL;
+
+	if (porten_key_to_jwk(k->key, k->kid, &jwk) != 0)
+		h_fail("porten_key_to_jwk failed");
+	json_object_set_new(jwk, "use", json_string("sig"));
+	json_object_set_new(jwk, "alg", json_string(alg));
+	return h_keep_json(jwk);
+}
+
+json_t *
+h_jws_claims(const char *jws, json_t **hdr)
+{
+	struct porten_jws_view v;
+	json_t *h = NULL, *c = NULL;
+
+	if (porten_jws_split(jws, strlen(jws), 1 << 20, &v) != 0)
+		h_fail("not a compact JWS: %s", jws);
+	if (porten_jws_decode_json(v.header, v.header_len, 1 << 16, &h) != 0 ||
+	    porten_jws_decode_json(v.payload, v.payload_len, 1 << 20, &c) != 0) {
+		json_decref(h);
+		h_fail("JWS segments are not JSON: %s", jws);
+	}
+	h_keep_json(h);
+	h_keep_json(c);
+	if (hdr)
+		*hdr = h;
+	return c;
+}
+
+json_t *
+h_audit_at(const char *file, int line, struct h_server *s, const struct h_actor *op, const char *query)
+{
+	json_t *all = h_keep_json(json_array());
+	const char *after = NULL;
+
+	for (int page = 0; page < 1000; page++) {
+		const char *tok = h_bearer_token_at(file, line, s, op->key, op->client_id, H_SC_ADMIN);
+		const char *path = h_strf("/admin/audit?limit=1000%s%s%s%s", after ? "&after=" : "",
+		                          after ? h_urlenc(after) : "", query ? "&" : "", query ? query : "");
+		struct h_resp *r = h_api(s, "GET", path, tok, NULL);
+		json_t *body = h_expect_api_at(file, line, r, 200), *entries = json_object_get(body, "entries"), *last;
+
+		if (!json_is_array(entries))
+			h_fail_at(file, line, "GET %s: no entries array: %s", path, body_for_msg(r));
+		json_array_extend(all, entries);
+		if (json_array_size(entries) < 1000)
+			return all;
+		last = json_object_get(json_array_get(entries, json_array_size(entries) - 1), "id");
+		if (json_is_integer(last))
+			after = h_strf("%lld", (long long)json_integer_value(last));
+		else if (json_is_string(last))
+			after = h_strf("%s", json_string_value(last));
+		else
+			h_fail_at(file, line, "audit entry without an id: %s", h_dump(json_array_get(entries, 0)));
+	}
+	h_fail_at(file, line, "the audit trail does not end");
 }

@@ -19,6 +19,7 @@
 #define PORTEN_IT_HARNESS_H
 
 #include <stdarg.h>
+#include <stdio.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
@@ -122,6 +123,7 @@ struct h_server_opts {
 	const char *cert_env;          /* --cert-env; NULL: "test" */
 	bool no_trust;                 /* no --trust-anchors/--intermediates/--crl */
 	const char *const *extra;      /* NULL-terminated extra arguments */
+	bool real_clock;               /* no --fake-now: the server runs on the wall clock */
 };
 struct h_server {
 	pid_t pid;
@@ -132,6 +134,10 @@ struct h_server {
 	char ca_pem[PATH_MAX + 16];    /* TLS: DATA/tls/ca.pem */
 	bool tls;
 	const char *issuer;
+	/* The server's clock as the harness set it: h_T at start, moved by h_set_clock()
+	 * (POST /admin/clock). Unused when real_clock. */
+	int64_t now;
+	bool real_clock;
 };
 #define h_server_start(o) h_server_start_at(H_LOC, (o))
 #define h_server_stop(s) h_server_stop_at(H_LOC, (s))
@@ -227,5 +233,127 @@ void h_expect_refused_at(const char *file, int line, struct h_server *s, const s
 #define H_JINT(obj, name) h_jint_at(H_LOC, (obj), (name))
 const char *h_jstr_at(const char *file, int line, const json_t *obj, const char *name);
 long long h_jint_at(const char *file, int line, const json_t *obj, const char *name);
+
+/* ---- administration API (docs/admin-api.md) ---- */
+
+/* The admin scopes and the organisation that owns them (Digdir). */
+#define H_ORG_DIGDIR "991825827"
+#define H_SC_SCOPES "idporten:scopes.write"
+#define H_SC_DCR_READ "idporten:dcr.read"
+#define H_SC_DCR_WRITE "idporten:dcr.write"
+#define H_SC_DCR_MODIFY "idporten:dcr.modify"
+#define H_SC_DCR_SUPPLIER "idporten:dcr.supplier"
+#define H_SC_DELEG "porten:delegations.write"
+#define H_SC_ADMIN "porten:admin"
+#define H_SC_ALL_ADMIN H_SC_SCOPES " " H_SC_DCR_READ " " H_SC_DCR_WRITE " " H_SC_DCR_MODIFY " " \
+	H_SC_DCR_SUPPLIER " " H_SC_DELEG " " H_SC_ADMIN
+#define H_ALTINN_TT02 "https://tt02.altinn.no/"
+
+/* The server's current (pinned) clock: s->now, or time(NULL) for a real-clock server. */
+int64_t h_server_now(const struct h_server *s);
+/* h_claims() with iat = the server's clock, exp = iat + 120 (harness-owned). */
+json_t *h_claims_now(const struct h_server *s, const char *client_id, const char *scope);
+
+/* Seeds the seven admin scopes above (owner Digdir, PRIVATE, maskinporten only). They are
+ * ordinary scopes: an organisation needs an APPROVED access record and a client that lists
+ * them to get a token for them (h_seed_actor does both). */
+void h_seed_admin_scopes(json_t *seed);
+
+/* An organisation's admin client: a registered-key (kid) client. */
+struct h_actor {
+	char client_id[128];
+	char orgno[10];
+	struct h_key *key;
+};
+/* Seeds a client client_id of orgno listing scopes_space, with a fresh RS256 key (kid
+ * "<client_id>-k", created = the time the seed is loaded), and APPROVED access for orgno to
+ * each listed scope that the seed defines (skipping records already in the seed; scopes
+ * created later through the API get their access through the API). extra (stolen, may be
+ * NULL) is merged into the client. */
+struct h_actor *h_seed_actor(json_t *seed, const char *client_id, const char *orgno,
+                             const char *scopes_space, json_t *extra);
+/* A token grant signed by k for client_id, posted to /token; expects 200 and returns the
+ * access token (harness-owned). */
+#define h_bearer_token(s, k, cid, scope) h_bearer_token_at(H_LOC, (s), (k), (cid), (scope))
+const char *h_bearer_token_at(const char *file, int line, struct h_server *s, const struct h_key *k,
+                              const char *client_id, const char *scope);
+#define h_actor_token(s, a, scope) h_bearer_token_at(H_LOC, (s), (a)->key, (a)->client_id, (scope))
+
+/* One admin API request: Accept and (with a body) Content-Type application/json;
+ * Authorization: Bearer <bearer> unless bearer is NULL. json is sent byte-exact. */
+struct h_resp *h_api(struct h_server *s, const char *method, const char *path, const char *bearer,
+                     const char *json);
+/* Same with a JSON value (NULL: no body). */
+struct h_resp *h_apij(struct h_server *s, const char *method, const char *path, const char *bearer,
+                      const json_t *body);
+/* h_api with a fresh token of actor a for scope. */
+#define h_api_as(s, a, scope, method, path, json) \
+	h_api((s), (method), (path), h_bearer_token_at(H_LOC, (s), (a)->key, (a)->client_id, (scope)), (json))
+#define h_apij_as(s, a, scope, method, path, body) \
+	h_apij((s), (method), (path), h_bearer_token_at(H_LOC, (s), (a)->key, (a)->client_id, (scope)), (body))
+
+/* A successful admin response: exact status, Content-Type application/json and a JSON
+ * body (204: an empty body; returns NULL). Returns the body (harness-owned). */
+#define h_expect_api(r, st) h_expect_api_at(H_LOC, (r), (st))
+json_t *h_expect_api_at(const char *file, int line, const struct h_resp *r, long status);
+/* The self-service error shape, exactly: HTTP status, Content-Type application/json, members
+ * exactly {status (= HTTP status), timestamp (ISO 8601), correlation_id (32 hex), errors
+ * (array of {errorMessage, isFieldError, objectName[, fieldIdentifier]}), error (exact),
+ * error_description (non-empty)}; a 401 carries WWW-Authenticate: Bearer..., a 405 Allow. */
+#define h_expect_api_error(r, st, err) h_expect_api_error_at(H_LOC, (r), (st), (err))
+void h_expect_api_error_at(const char *file, int line, const struct h_resp *r, long status,
+                           const char *error);
+/* The errors[] entry naming field: fieldIdentifier equal to field, or ending in ".field",
+ * or starting with "field[" or "field." (nested paths such as keys[0].use). Fails when
+ * there is none. */
+#define h_api_field_error(r, field) h_api_field_error_at(H_LOC, (r), (field))
+const json_t *h_api_field_error_at(const char *file, int line, const struct h_resp *r,
+                                   const char *field);
+/* 400 invalid_request in the exact shape whose errors[] has exactly one field error per
+ * name in fields_csv ("prefix,subscope"), each isFieldError true with objectName object,
+ * and whose error_description names every field. */
+#define h_expect_invalid(r, object, fields_csv) h_expect_invalid_at(H_LOC, (r), (object), (fields_csv))
+void h_expect_invalid_at(const char *file, int line, const struct h_resp *r, const char *object,
+                         const char *fields_csv);
+
+/* Non-fatal forms of the two above: NULL when r is as expected, otherwise what is wrong
+ * (harness-owned), so a test can check a list of cases and report every failing one. */
+const char *h_api_error_problem(const struct h_resp *r, long status, const char *error);
+const char *h_invalid_problem(const struct h_resp *r, const char *object, const char *fields_csv);
+/* Collects problems: h_note(&acc, p) appends p (if not NULL) to acc with a label;
+ * h_expect_no_notes(acc) fails with all of them. */
+#define h_note(acc, label, p) do { const char *h_p_ = (p); \
+	if (h_p_) *(acc) = h_strf("%s\n  [%s] %s", *(acc) ? *(acc) : "", (label), h_p_); } while (0)
+#define h_expect_no_notes(acc) do { if ((acc) != NULL) { \
+	fprintf(stderr, "%s:%d: problems:%s\n", __FILE__, __LINE__, (acc)); \
+	h_fail("the problems listed above"); } } while (0)
+
+/* POST /admin/clock {"now": t} with a fresh porten:admin token of op; expects 200 and sets
+ * s->now = t. */
+#define h_set_clock(s, op, t) h_set_clock_at(H_LOC, (s), (op), (t))
+void h_set_clock_at(const char *file, int line, struct h_server *s, const struct h_actor *op, int64_t t);
+
+/* Format checks. */
+bool h_is_uuid(const char *s);             /* 8-4-4-4-12 lowercase hex */
+bool h_is_iso8601(const char *s);          /* YYYY-MM-DDTHH:MM:SS[.fff](Z|+hh:mm) */
+bool h_is_hex(const char *s, size_t n);    /* exactly n hex digits */
+/* The element of array arr whose string member name equals value (NULL if none). */
+json_t *h_find(const json_t *arr, const char *name, const char *value);
+/* The kids in GET /jwk, as one space-separated string in published order (harness-owned). */
+#define h_jwk_kids(s) h_jwk_kids_at(H_LOC, (s))
+const char *h_jwk_kids_at(const char *file, int line, struct h_server *s);
+/* The server's private signing key DATA/keys/<kid>.key.pem (harness-owned), for forging. */
+#define h_server_key(s, kid) h_server_key_at(H_LOC, (s), (kid))
+porten_key *h_server_key_at(const char *file, int line, struct h_server *s, const char *kid);
+/* The JWK (public, with kid/use/alg) of k for an API body, without "created" (new ref kept). */
+json_t *h_key_pub(const struct h_key *k, const char *alg);
+/* Every entry of GET /admin/audit (paged with after=, limit=1000), oldest first, read with
+ * fresh porten:admin tokens of op; query (may be NULL) is appended, e.g. "actor=974761076".
+ * Harness-owned array. */
+#define h_audit(s, op, query) h_audit_at(H_LOC, (s), (op), (query))
+json_t *h_audit_at(const char *file, int line, struct h_server *s, const struct h_actor *op,
+                   const char *query);
+/* The claims of a compact JWS, not verified (harness-owned), and its header in *hdr. */
+json_t *h_jws_claims(const char *jws, json_t **hdr);
 
 #endif
