@@ -106,14 +106,22 @@ scope_create(struct adm *a)
 		az_problem(&p, "description", "must not be empty");
 	else if (json_object_get(body, "description") == NULL || json_is_null(json_object_get(body, "description")))
 		az_problem(&p, "description", "required");
-	if (json_object_get(body, "prefix") == NULL)
-		az_problem(&p, "prefix", "required");
-	if (json_object_get(body, "subscope") == NULL)
-		az_problem(&p, "subscope", "required");
-	if (json_object_get(body, "prefix") != NULL && json_object_get(body, "subscope") != NULL)
+	if (json_object_get(body, "prefix") != NULL && json_object_get(body, "subscope") != NULL) {
 		doc = az_scope_normalize(body, "", a->now, &p);
-	else
-		json_decref(az_scope_normalize(body, "", a->now, &p));
+	} else {
+		/* Report the missing parts once, and still check every other field. */
+		json_t *probe = json_deep_copy(body);
+
+		if (json_object_get(body, "prefix") == NULL)
+			az_problem(&p, "prefix", "required");
+		if (json_object_get(body, "subscope") == NULL)
+			az_problem(&p, "subscope", "required");
+		json_object_set_new(probe, "prefix", json_string("probe"));
+		json_object_set_new(probe, "subscope", json_string("probe"));
+		json_object_del(probe, "name");
+		json_decref(az_scope_normalize(probe, "", a->now, &p));
+		json_decref(probe);
+	}
 	if (p.count > 0) {
 		json_decref(doc);
 		doc = NULL;
@@ -168,6 +176,8 @@ scope_update(struct adm *a, const char *name)
 	merged = json_deep_copy(cur);
 	json_object_del(merged, "created");
 	json_object_del(merged, "last_updated");
+	for (size_t i = 0; fixed[i]; i++)
+		json_object_del(body, fixed[i]);     /* reported above when they differ */
 	json_object_foreach(body, k, v) {
 		if (json_is_null(v))
 			json_object_del(merged, k);

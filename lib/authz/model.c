@@ -64,36 +64,70 @@ is_lower_alnum(const unsigned char *s, size_t *adv)
 	return 0;
 }
 
-/* The NAIS subscope pattern (spec 6.2):
+/* The NAIS subscope pattern (spec 6.2), matched exactly:
  *   ^([a-zæøå0-9]+\/?)+(\:[a-zæøå0-9]+)*[a-zæøå0-9]+(\.[a-zæøå0-9]+)*$
- * i.e. alphanumeric runs joined by '/', then by ':', then by '.', in that order,
- * never two separators in a row, never a separator first or last. */
-int
-az_subscope_valid(const char *s)
+ * Split at the first '.': what follows is ".run.run...". Before it, P = Q(":C")* where Q
+ * is runs joined by at most one '/' each. Without ':' the final [a-z...]+ must come out of
+ * Q, so Q may not end in '/' and needs two characters or two runs; with ':' Q may end in
+ * '/', and the last C needs two characters (one for (:[...]+), one for the final run). */
+static size_t
+alnum_run(const unsigned char *s, size_t *chars)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	int phase = 0;   /* 0: '/' allowed, 1: ':' seen, 2: '.' seen */
-	size_t adv;
+	size_t n = 0, adv;
 
-	if (*p == '\0' || strlen(s) > PORTEN_SCOPE_NAME_MAX)
-		return 0;
-	for (;;) {
-		if (!is_lower_alnum(p, &adv))
-			return 0;
-		while (is_lower_alnum(p, &adv))
-			p += adv;
-		if (*p == '\0')
-			return 1;
-		if (*p == '/' && phase == 0)
-			;
-		else if (*p == ':' && phase <= 1)
-			phase = 1;
-		else if (*p == '.')
-			phase = 2;
-		else
-			return 0;
-		p++;
+	*chars = 0;
+	while (is_lower_alnum(s + n, &adv)) {
+		n += adv;
+		(*chars)++;
 	}
+	return n;
+}
+
+int
+az_subscope_valid(const char *str)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t n, chars, runs = 0, qchars = 0, last_chars = 0;
+	int trailing_slash = 0, colons = 0;
+
+	if (*s == '\0' || strlen(str) > PORTEN_SCOPE_NAME_MAX)
+		return 0;
+	/* Q: runs joined by single '/' */
+	for (;;) {
+		if ((n = alnum_run(s, &chars)) == 0)
+			return 0;
+		s += n;
+		runs++;
+		qchars += chars;
+		trailing_slash = 0;
+		if (*s != '/')
+			break;
+		s++;
+		trailing_slash = 1;
+		if (!is_lower_alnum(s, &n))
+			break;
+	}
+	/* (":C")* */
+	while (*s == ':') {
+		s++;
+		if ((n = alnum_run(s, &chars)) == 0)
+			return 0;
+		s += n;
+		colons++;
+		last_chars = chars;
+	}
+	if (colons == 0 && (trailing_slash || (runs < 2 && qchars < 2)))
+		return 0;
+	if (colons > 0 && last_chars < 2)
+		return 0;
+	/* (".run")* */
+	while (*s == '.') {
+		s++;
+		if ((n = alnum_run(s, &chars)) == 0)
+			return 0;
+		s += n;
+	}
+	return *s == '\0';
 }
 
 int
@@ -518,6 +552,7 @@ az_jwks_normalize(const json_t *in, const char *path, int64_t now, struct az_pro
 		static const char *const req[] = { "kty", "alg", "use", "e", "n", "kid" };
 		porten_key *key = NULL;
 		const char *kid, *alg;
+		size_t key_before = p->count;   /* every key is checked, whatever the others hold */
 		int64_t created;
 		json_t *nk;
 
@@ -527,7 +562,7 @@ az_jwks_normalize(const json_t *in, const char *path, int64_t now, struct az_pro
 				az_problem(p, fp, "required");
 			}
 		}
-		if (p->count > before)
+		if (p->count > key_before)
 			continue;
 		kid = json_string_value(json_object_get(k, "kid"));
 		snprintf(fp, sizeof(fp), "%s.keys[%zu].kid", path, i);
@@ -559,7 +594,7 @@ az_jwks_normalize(const json_t *in, const char *path, int64_t now, struct az_pro
 			snprintf(fp, sizeof(fp), "%s.keys[%zu].created", path, i);
 			az_problem(p, fp, "must be an ISO 8601 time");
 		}
-		if (p->count > before)
+		if (p->count > key_before)
 			continue;
 		nk = json_pack("{s:O,s:O,s:O,s:O,s:O,s:O}", "kty", json_object_get(k, "kty"),
 		               "kid", json_object_get(k, "kid"), "use", json_object_get(k, "use"),

@@ -2,6 +2,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <regex.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -25,6 +26,49 @@ test_subscope(void **state)
 	assert_false(az_subscope_valid("a:b/c"));              /* '/' after ':' */
 	assert_false(az_subscope_valid("a-b"));
 	assert_false(az_subscope_valid(""));
+	assert_false(az_subscope_valid("a"));                  /* the pattern needs two characters */
+	assert_true(az_subscope_valid("ab"));
+	assert_false(az_subscope_valid("ab:c"));               /* the last ':' run needs two */
+	assert_true(az_subscope_valid("ab:cd"));
+	assert_true(az_subscope_valid("a/:bc"));               /* odd, but the pattern allows it */
+	assert_true(az_subscope_valid("\xc3\xa6\xc3\xb8"));     /* æø: characters, not bytes */
+	assert_false(az_subscope_valid("\xc3\xa6"));
+}
+
+/* Every string over {a, b, /, :, .} up to 8 characters: az_subscope_valid agrees with the
+ * NAIS pattern itself (POSIX ERE, ASCII letters standing in for [a-zæøå0-9]). */
+static void
+test_subscope_equals_pattern(void **state)
+{
+	static const char alpha[] = "ab/:.";
+	regex_t re;
+	char s[9];
+	size_t checked = 0, valid = 0;
+
+	assert_int_equal(regcomp(&re, "^([a-z0-9]+/?)+(:[a-z0-9]+)*[a-z0-9]+([.][a-z0-9]+)*$",
+	                         REG_EXTENDED | REG_NOSUB), 0);
+	for (size_t len = 1; len <= 8; len++) {
+		size_t total = 1;
+		for (size_t i = 0; i < len; i++)
+			total *= 5;
+		for (size_t k = 0; k < total; k++) {
+			size_t v = k;
+			int want, got;
+
+			for (size_t i = 0; i < len; i++, v /= 5)
+				s[i] = alpha[v % 5];
+			s[len] = '\0';
+			want = regexec(&re, s, 0, NULL, 0) == 0;
+			got = az_subscope_valid(s);
+			if (want != got)
+				fail_msg("\"%s\": pattern says %d, az_subscope_valid says %d", s, want, got);
+			checked++;
+			valid += (size_t)want;
+		}
+	}
+	regfree(&re);
+	assert_int_equal(checked, 488280);
+	assert_true(valid > 1000);
 }
 
 static void
@@ -140,6 +184,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_subscope),
+		cmocka_unit_test(test_subscope_equals_pattern),
 		cmocka_unit_test(test_scope_all_problems),
 		cmocka_unit_test(test_problem_paths_top_level),
 		cmocka_unit_test(test_scope_defaults),
