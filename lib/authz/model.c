@@ -256,6 +256,7 @@ az_scope_normalize(const json_t *in, const char *path, int64_t now, struct az_pr
 	json_t *out, *v;
 	size_t before = p->count, i;
 	char ts[32];
+	int named = 0;
 
 	if (!json_is_object(in)) {
 		az_problem(p, path, "must be an object");
@@ -263,21 +264,23 @@ az_scope_normalize(const json_t *in, const char *path, int64_t now, struct az_pr
 	}
 	check_fields(p, path, in, allowed);
 	if ((s = json_string_value(json_object_get(in, "prefix"))) != NULL) {
+		named = 1;
 		snprintf(prefix, sizeof(prefix), "%s", s);
 		s = json_string_value(json_object_get(in, "subscope"));
 		snprintf(subscope, sizeof(subscope), "%s", s ? s : "");
 	} else if ((s = json_string_value(json_object_get(in, "name"))) != NULL && strchr(s, ':')) {
+		named = 1;
 		snprintf(prefix, sizeof(prefix), "%.*s", (int)(strchr(s, ':') - s), s);
 		snprintf(subscope, sizeof(subscope), "%s", strchr(s, ':') + 1);
 	} else {
 		snprintf(fp, sizeof(fp), "%s.prefix", path);
 		az_problem(p, fp, "required (or name \"prefix:subscope\")");
 	}
-	if (prefix[0] && !az_prefix_valid(prefix)) {
+	if (named && !az_prefix_valid(prefix)) {
 		snprintf(fp, sizeof(fp), "%s.prefix", path);
 		az_problem(p, fp, "must be lowercase letters, digits and '-'");
 	}
-	if (prefix[0] && !az_subscope_valid(subscope)) {
+	if (named && !az_subscope_valid(subscope)) {
 		snprintf(fp, sizeof(fp), "%s.subscope", path);
 		az_problem(p, fp, "must match ^([a-zæøå0-9]+/?)+(:[a-zæøå0-9]+)*[a-zæøå0-9]+(.[a-zæøå0-9]+)*$ "
 		           "(no whitespace, tabs or uppercase)");
@@ -409,7 +412,7 @@ az_access_normalize(const json_t *in, const char *path, const char *owner_orgno,
 	if (check_text(p, fp, json_object_get(in, "scope"), PORTEN_SCOPE_NAME_MAX, 1)) {
 		const char *s = json_string_value(json_object_get(in, "scope"));
 		const char *colon = strchr(s, ':');
-		if (colon == NULL || !az_subscope_valid(colon + 1))
+		if (colon == NULL || colon == s || !az_subscope_valid(colon + 1))
 			az_problem(p, fp, "is not a valid scope name (whitespace, uppercase or a stray tab?)");
 	}
 	snprintf(fp, sizeof(fp), "%s.consumer_orgno", path);
@@ -636,7 +639,12 @@ az_delegation_normalize(const json_t *in, const char *path, int64_t now, struct 
 	snprintf(fp, sizeof(fp), "%s.supplier_orgno", path);
 	check_orgno(p, fp, json_object_get(in, "supplier_orgno"), 1);
 	snprintf(fp, sizeof(fp), "%s.scope", path);
-	check_text(p, fp, json_object_get(in, "scope"), PORTEN_SCOPE_NAME_MAX, 1);
+	if (check_text(p, fp, json_object_get(in, "scope"), PORTEN_SCOPE_NAME_MAX, 1)) {
+		const char *s = json_string_value(json_object_get(in, "scope"));
+		const char *colon = strchr(s, ':');
+		if (colon == NULL || colon == s || !az_subscope_valid(colon + 1))
+			az_problem(p, fp, "is not a valid scope name");
+	}
 	if (p->count > before)
 		return NULL;
 	porten_iso8601(now, ts, sizeof(ts));

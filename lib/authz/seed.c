@@ -178,13 +178,11 @@ porten_authz_seed_load(porten_store *store, const json_t *seed, int64_t now,
 			continue;
 		/* The scope's owner owns its prefix. */
 		json_t *prefix = json_pack("{s:O}", "owner_orgno", json_object_get(doc, "owner_orgno"));
-		if (put_if_changed(store, &pd, &p, path, PORTEN_DOC_PREFIX,
-		                   json_string_value(json_object_get(doc, "prefix")), prefix) != 0 ||
-		    put_if_changed(store, &pd, &p, path, PORTEN_DOC_SCOPE,
-		                   json_string_value(json_object_get(doc, "name")), doc) != 0) {
-			r = PORTEN_ERR_UNAVAILABLE;
+		if ((r = put_if_changed(store, &pd, &p, path, PORTEN_DOC_PREFIX,
+		                        json_string_value(json_object_get(doc, "prefix")), prefix)) != 0 ||
+		    (r = put_if_changed(store, &pd, &p, path, PORTEN_DOC_SCOPE,
+		                        json_string_value(json_object_get(doc, "name")), doc)) != 0)
 			goto out;
-		}
 	}
 	json_array_foreach(json_object_get(seed, "access"), i, v) {
 		const char *owner = NULL, *scope = json_string_value(json_object_get(v, "scope"));
@@ -320,6 +318,8 @@ porten_authz_seed_load(porten_store *store, const json_t *seed, int64_t now,
 out:
 	if (r == PORTEN_ERR_UNAVAILABLE && errbuf[0] == '\0')
 		snprintf(errbuf, errlen, "the store is unavailable");
+	else if (r != 0 && errbuf[0] == '\0')
+		snprintf(errbuf, errlen, "cannot load the seed: %s", porten_strerror(r));
 	az_problems_release(&p);
 	pending_free(&pd);
 	return r;

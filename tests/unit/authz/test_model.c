@@ -101,6 +101,29 @@ test_scope_all_problems(void **state)
 	json_decref(in);
 }
 
+/* An empty prefix (found by fuzz_admin: it reached the store as an empty key). */
+static void
+test_empty_prefix_refused(void **state)
+{
+	struct az_problems p;
+	json_t *a = json_pack("{s:s,s:s,s:s}", "prefix", "", "subscope", "abc", "owner_orgno", "974761076");
+	json_t *b = json_pack("{s:s,s:s}", "name", ":abc", "owner_orgno", "974761076");
+	json_t *c = json_pack("{s:s,s:s,s:s}", "consumer_orgno", "974761076", "supplier_orgno", "991825827",
+	                      "scope", ":abc");
+
+	memset(&p, 0, sizeof(p));
+	assert_null(az_scope_normalize(a, "", 0, &p));
+	assert_null(az_scope_normalize(b, "", 0, &p));
+	assert_null(az_delegation_normalize(c, "", 0, &p));
+	assert_int_equal(p.count, 3);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(p.list, 0), "field")), "prefix");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(p.list, 2), "field")), "scope");
+	az_problems_release(&p);
+	json_decref(a);
+	json_decref(b);
+	json_decref(c);
+}
+
 /* At the admin API's top level (path ""), fields are named bare. */
 static void
 test_problem_paths_top_level(void **state)
@@ -187,6 +210,7 @@ main(void)
 		cmocka_unit_test(test_subscope_equals_pattern),
 		cmocka_unit_test(test_scope_all_problems),
 		cmocka_unit_test(test_problem_paths_top_level),
+		cmocka_unit_test(test_empty_prefix_refused),
 		cmocka_unit_test(test_scope_defaults),
 		cmocka_unit_test(test_client_secret_refused),
 		cmocka_unit_test(test_jwks_limits),
