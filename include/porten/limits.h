@@ -69,6 +69,22 @@
 #define PORTEN_CLIENT_CONFIG_MAX      (1024 * 1024) /* sandbox.json, a JWK or JWK set file */
 #define PORTEN_CLIENT_ERROR_TEXT_MAX  1024          /* error_description kept from a response */
 
+/* Register: bearer tokens (lib/freg/tokencheck.c) */
+#define PORTEN_BEARER_MAX             (16 * 1024)   /* access token after "Bearer ", bytes */
+#define PORTEN_BEARER_HEADER_MAX      1024          /* decoded JOSE header of an access token */
+#define PORTEN_BEARER_IAT_AHEAD_S     60            /* iat this far in the future is refused */
+#define PORTEN_BEARER_CACHE_MAX       4096          /* verified tokens kept by SHA-256 until exp */
+#define PORTEN_JWKS_MAX               (256 * 1024)  /* discovery document or JWKS response */
+#define PORTEN_JWKS_KEYS_MAX          32            /* keys taken from one JWKS */
+#define PORTEN_JWKS_REFRESH_MIN_S     10            /* at most one JWKS fetch this often */
+#define PORTEN_JWKS_MAX_AGE_S         3600          /* refetch a JWKS older than this */
+#define PORTEN_JWKS_TIMEOUT_MS        5000          /* one discovery or JWKS exchange */
+
+/* Register: synthetic population (lib/freg/gen.c) */
+#define PORTEN_GEN_PERSONS_MAX        10000000      /* persons in one generated population */
+#define PORTEN_GEN_HOUSEHOLD_MAX      8             /* persons generated together (one household) */
+#define PORTEN_GEN_TEXT_MAX           256           /* one composed text value (name, address line) */
+
 /* Logging */
 #define PORTEN_LOG_LINE_MAX           2048
 #define PORTEN_LOG_FIELD_MAX          200           /* one untrusted value in a log line */
