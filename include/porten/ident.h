@@ -26,4 +26,18 @@ struct porten_pid_info {
  * H-numbers (month + 40) are refused. info may be NULL. */
 bool porten_pid_valid(const char *s, size_t n, unsigned flags, struct porten_pid_info *info);
 
+#define PORTEN_PID_MAKE_DNR 0x2          /* porten_pid_make: d-number (day + 40) */
+
+/* Builds the identifier for a birth date (year 1854..2099), an individnummer 0..999 and
+ * the k1 remainder r1 (0 = the old rule, 1..3 = the 2032 rule) into out (outsz >= 12,
+ * NUL-terminated). flags: PORTEN_PID_MAKE_DNR, PORTEN_PID_ALLOW_SYNTHETIC (month + 80).
+ * False when the arguments are out of range or a check digit comes out as 10 (that
+ * individnummer has no number with this r1). The result passes porten_pid_valid. */
+bool porten_pid_make(char *out, size_t outsz, int year, int month, int day, int individ,
+                     int r1, unsigned flags);
+
+/* Appends the mod-11 check digit to the 8-digit base (0..99999999) into out (outsz >= 10).
+ * False when the base has no valid number (k = 10). */
+bool porten_orgno_make(char *out, size_t outsz, unsigned long base);
+
 #endif
