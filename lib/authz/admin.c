@@ -65,6 +65,13 @@ adm_error(struct adm *a, int status, const char *error, json_t *errors, const ch
 		log_error("admin: %d %s correlation_id=%s: %s", status, error, a->correlation_id, desc);
 }
 
+void
+adm_method_not_allowed(struct adm *a, const char *allow)
+{
+	adm_error(a, 405, "method_not_allowed", NULL, "Use %s on %s", allow, a->path);
+	porten_resp_header(a->resp, "Allow", allow);
+}
+
 static json_t *
 field_errors(const char *obj, const json_t *list)
 {
@@ -86,6 +93,21 @@ adm_invalid(struct adm *a, const char *obj, struct az_problems *p)
 {
 	adm_error(a, 400, "invalid_request", field_errors(obj, p->list), "%s",
 	          p->buf.data ? p->buf.data : "invalid request");
+}
+
+void
+adm_invalid_one(struct adm *a, const char *obj, const char *field, const char *fmt, ...)
+{
+	struct az_problems p = { 0 };
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	az_problem(&p, field, "%s", msg);
+	adm_invalid(a, obj, &p);
+	az_problems_release(&p);
 }
 
 void
@@ -187,10 +209,7 @@ adm_body(struct adm *a, const char *obj, json_t **out)
 
 	*out = NULL;
 	if (a->req->body_len == 0) {
-		adm_error(a, 400, "invalid_request",
-		          json_pack("[{s:s,s:b,s:s,s:s}]", "errorMessage", "a JSON body is required",
-		                    "isFieldError", 0, "objectName", obj, "fieldIdentifier", ""),
-		          "A JSON body is required");
+		adm_invalid_one(a, obj, "", "a JSON body is required");
 		return -1;
 	}
 	j = json_loadb(a->req->body, a->req->body_len, JSON_REJECT_DUPLICATES, &je);
@@ -200,9 +219,7 @@ adm_body(struct adm *a, const char *obj, json_t **out)
 		else
 			snprintf(msg, sizeof(msg), "the body must be a JSON object");
 		json_decref(j);
-		adm_error(a, 400, "invalid_request",
-		          json_pack("[{s:s,s:b,s:s,s:s}]", "errorMessage", msg, "isFieldError", 0,
-		                    "objectName", obj, "fieldIdentifier", ""), "%s", msg);
+		adm_invalid_one(a, obj, "", "%s", msg);
 		return -1;
 	}
 	*out = j;
@@ -358,6 +375,65 @@ adm_get(struct adm *a, enum porten_doc_kind kind, const char *key, json_t **out)
 	return 0;
 }
 
+void
+adm_list(struct adm *a, enum porten_doc_kind kind, const char *prefix, adm_pick pick, void *ctx)
+{
+	json_t *rows = NULL, *row, *out, *v;
+	size_t i;
+	int r;
+
+	if ((r = porten_store_list(a->az->cfg.store, kind, prefix, &rows)) != 0) {
+		adm_store_error(a, r, "list");
+		return;
+	}
+	out = json_array();
+	json_array_foreach(rows, i, row)
+		if ((v = pick(a, json_string_value(json_object_get(row, "key")), json_object_get(row, "doc"), ctx)) != NULL)
+			json_array_append_new(out, v);
+	adm_json(a, 200, out);
+	json_decref(out);
+	json_decref(rows);
+}
+
+json_t *
+adm_merge(const json_t *cur, const json_t *body)
+{
+	json_t *merged = json_deep_copy(cur), *v;
+	const char *k;
+
+	json_object_del(merged, "created");
+	json_object_del(merged, "last_updated");
+	json_object_foreach((json_t *)body, k, v) {
+		if (json_is_null(v))
+			json_object_del(merged, k);
+		else
+			json_object_set(merged, k, v);
+	}
+	return merged;
+}
+
+void
+adm_deactivate(struct adm *a, enum porten_doc_kind kind, const char *key, const char *object,
+               const json_t *cur)
+{
+	char ts[32], action[32];
+	json_t *doc;
+
+	if (json_is_false(json_object_get(cur, "active"))) {
+		adm_json(a, 200, cur);
+		return;
+	}
+	doc = json_deep_copy(cur);
+	porten_iso8601(a->now, ts, sizeof(ts));
+	json_object_set_new(doc, "active", json_false());
+	json_object_set_new(doc, "last_updated", json_string(ts));
+	snprintf(action, sizeof(action), "%s.deactivate", object);
+	if (adm_audit(a, action, object, key, cur, doc) == 0 &&
+	    adm_put(a, kind, key, json_incref(doc)) == 0 && adm_commit(a) == 0)
+		adm_json(a, 200, doc);
+	json_decref(doc);
+}
+
 /* ---- delegations (the local stand-in for Altinn) ---- */
 
 static void
@@ -366,41 +442,39 @@ delegation_key(char *out, size_t n, const char *consumer, const char *supplier, 
 	snprintf(out, n, "%s\n%s\n%s", consumer, supplier, scope);
 }
 
+struct delegation_filter {
+	const char *consumer, *supplier, *scope;
+	bool all;
+};
+
+static json_t *
+pick_delegation(struct adm *a, const char *key, json_t *d, void *ctx)
+{
+	const struct delegation_filter *f = ctx;
+	const char *c = json_string_value(json_object_get(d, "consumer_orgno"));
+	const char *s = json_string_value(json_object_get(d, "supplier_orgno"));
+	const char *sc = json_string_value(json_object_get(d, "scope"));
+
+	if (c == NULL || s == NULL || sc == NULL)
+		return NULL;
+	if (!f->all && strcmp(c, a->actor) != 0 && strcmp(s, a->actor) != 0)
+		return NULL;
+	if ((f->consumer && strcmp(f->consumer, c)) || (f->supplier && strcmp(f->supplier, s)) ||
+	    (f->scope && strcmp(f->scope, sc)))
+		return NULL;
+	return json_incref(d);
+}
+
 static void
 delegations_get(struct adm *a)
 {
-	const char *fc, *fs, *fsc;
-	json_t *rows = NULL, *row, *out;
-	bool all;
-	size_t i;
-	int r;
+	struct delegation_filter f;
 
-	if (adm_auth(a, NULL) != 0 || adm_query(a, "consumer_orgno", false, &fc) ||
-	    adm_query(a, "supplier_orgno", false, &fs) || adm_query(a, "scope", false, &fsc))
+	if (adm_auth(a, NULL) != 0 || adm_query(a, "consumer_orgno", false, &f.consumer) ||
+	    adm_query(a, "supplier_orgno", false, &f.supplier) || adm_query(a, "scope", false, &f.scope))
 		return;
-	all = adm_has_scope(a, ADM_OPERATOR);
-	if ((r = porten_store_list(a->az->cfg.store, PORTEN_DOC_DELEGATION, NULL, &rows)) != 0) {
-		adm_store_error(a, r, "list");
-		return;
-	}
-	out = json_array();
-	json_array_foreach(rows, i, row) {
-		json_t *d = json_object_get(row, "doc");
-		const char *c = json_string_value(json_object_get(d, "consumer_orgno"));
-		const char *s = json_string_value(json_object_get(d, "supplier_orgno"));
-		const char *sc = json_string_value(json_object_get(d, "scope"));
-
-		if (c == NULL || s == NULL || sc == NULL)
-			continue;
-		if (!all && strcmp(c, a->actor) != 0 && strcmp(s, a->actor) != 0)
-			continue;
-		if ((fc && strcmp(fc, c)) || (fs && strcmp(fs, s)) || (fsc && strcmp(fsc, sc)))
-			continue;
-		json_array_append(out, d);
-	}
-	adm_json(a, 200, out);
-	json_decref(out);
-	json_decref(rows);
+	f.all = adm_has_scope(a, ADM_OPERATOR);
+	adm_list(a, PORTEN_DOC_DELEGATION, NULL, pick_delegation, &f);
 }
 
 /* The actor may manage delegations from consumer: its own (porten:delegations.write) or
@@ -505,13 +579,6 @@ delegations_delete(struct adm *a)
 	json_decref(old);
 }
 
-static void
-method_not_allowed(struct adm *a, const char *allow)
-{
-	adm_error(a, 405, "method_not_allowed", NULL, "Use %s on %s", allow, a->path);
-	porten_resp_header(a->resp, "Allow", allow);
-}
-
 void
 adm_delegations(struct adm *a)
 {
@@ -524,7 +591,7 @@ adm_delegations(struct adm *a)
 	else if (!strcmp(m, "DELETE"))
 		delegations_delete(a);
 	else
-		method_not_allowed(a, "GET, POST, DELETE");
+		adm_method_not_allowed(a, "GET, POST, DELETE");
 }
 
 /* ---- operator endpoints ---- */
@@ -565,11 +632,8 @@ op_rotate(struct adm *a)
 		if (json_object_size(body) > (v != NULL) || (v != NULL && (!json_is_integer(v) ||
 		    json_integer_value(v) < 0 || json_integer_value(v) > PORTEN_KEY_PUBLISH_AHEAD_MAX))) {
 			json_decref(body);
-			adm_error(a, 400, "invalid_request",
-			          json_pack("[{s:s,s:b,s:s,s:s}]", "errorMessage", "must be an integer from 0 to 86400",
-			                    "isFieldError", 1, "objectName", "Request", "fieldIdentifier", "publish_ahead"),
-			          "publish_ahead: must be an integer from 0 to %d (the only field)",
-			          PORTEN_KEY_PUBLISH_AHEAD_MAX);
+			adm_invalid_one(a, "Request", "publish_ahead", "must be an integer from 0 to %d (the only field)",
+			                PORTEN_KEY_PUBLISH_AHEAD_MAX);
 			return;
 		}
 		if (v != NULL)
@@ -651,26 +715,22 @@ op_audit(struct adm *a)
 	json_decref(row);
 }
 
+/* {"prefix", "owner_orgno"}; ctx: only this owner's (NULL: all). */
+json_t *
+adm_pick_prefix(struct adm *a, const char *key, json_t *doc, void *ctx)
+{
+	const char *owner = json_string_value(json_object_get(doc, "owner_orgno"));
+
+	if (owner == NULL || (ctx != NULL && strcmp(owner, ctx) != 0))
+		return NULL;
+	return json_pack("{s:s,s:s}", "prefix", key, "owner_orgno", owner);
+}
+
 static void
 op_prefixes(struct adm *a)
 {
-	json_t *rows = NULL, *row, *out;
-	size_t i;
-	int r;
-
-	if (adm_auth(a, need_operator) != 0)
-		return;
-	if ((r = porten_store_list(a->az->cfg.store, PORTEN_DOC_PREFIX, NULL, &rows)) != 0) {
-		adm_store_error(a, r, "list");
-		return;
-	}
-	out = json_array();
-	json_array_foreach(rows, i, row)
-		json_array_append_new(out, json_pack("{s:O,s:O}", "prefix", json_object_get(row, "key"),
-		                      "owner_orgno", json_object_get(json_object_get(row, "doc"), "owner_orgno")));
-	adm_json(a, 200, out);
-	json_decref(out);
-	json_decref(rows);
+	if (adm_auth(a, need_operator) == 0)
+		adm_list(a, PORTEN_DOC_PREFIX, NULL, adm_pick_prefix, NULL);
 }
 
 static void
@@ -725,10 +785,7 @@ op_clock(struct adm *a)
 	if (json_object_size(body) != 1 || !json_is_integer(v) || json_integer_value(v) <= 0 ||
 	    json_integer_value(v) > 253402300799LL) {
 		json_decref(body);
-		adm_error(a, 400, "invalid_request",
-		          json_pack("[{s:s,s:b,s:s,s:s}]", "errorMessage", "must be a positive unix time",
-		                    "isFieldError", 1, "objectName", "Request", "fieldIdentifier", "now"),
-		          "now: must be a positive unix time (the only field)");
+		adm_invalid_one(a, "Request", "now", "must be a positive unix time (the only field)");
 		return;
 	}
 	porten_clock_pin(json_integer_value(v));
@@ -755,17 +812,17 @@ adm_operator(struct adm *a)
 	bool get = !strcmp(m, "GET") || !strcmp(m, "HEAD");
 
 	if (!strcmp(p, "/admin/keys"))
-		get ? op_keys(a) : method_not_allowed(a, "GET");
+		get ? op_keys(a) : adm_method_not_allowed(a, "GET");
 	else if (!strcmp(p, "/admin/keys/rotate"))
-		!strcmp(m, "POST") ? op_rotate(a) : method_not_allowed(a, "POST");
+		!strcmp(m, "POST") ? op_rotate(a) : adm_method_not_allowed(a, "POST");
 	else if (!strcmp(p, "/admin/audit"))
-		get ? op_audit(a) : method_not_allowed(a, "GET");
+		get ? op_audit(a) : adm_method_not_allowed(a, "GET");
 	else if (!strcmp(p, "/admin/prefixes"))
-		get ? op_prefixes(a) : method_not_allowed(a, "GET");
+		get ? op_prefixes(a) : adm_method_not_allowed(a, "GET");
 	else if (!strncmp(p, "/admin/prefixes/", 16) && p[16] && !strchr(p + 16, '/'))
-		!strcmp(m, "PUT") ? op_prefix_assign(a, p + 16) : method_not_allowed(a, "PUT");
+		!strcmp(m, "PUT") ? op_prefix_assign(a, p + 16) : adm_method_not_allowed(a, "PUT");
 	else if (!strcmp(p, "/admin/clock"))
-		!strcmp(m, "POST") ? op_clock(a) : method_not_allowed(a, "POST");
+		!strcmp(m, "POST") ? op_clock(a) : adm_method_not_allowed(a, "POST");
 	else
 		adm_error(a, 404, "not_found", NULL, "No such endpoint");
 }
@@ -831,15 +888,15 @@ porten_authz_admin(struct porten_req *req, struct porten_resp *resp, void *ctx)
 	if (!strcmp(p, "/scopes"))
 		adm_scopes(&a);
 	else if (!strcmp(p, "/scopes/all"))
-		get ? adm_scopes_all(&a) : method_not_allowed(&a, "GET");
+		get ? adm_scopes_all(&a) : adm_method_not_allowed(&a, "GET");
 	else if (!strcmp(p, "/scopes/scope"))
-		get ? adm_scope_one(&a) : method_not_allowed(&a, "GET");
+		get ? adm_scope_one(&a) : adm_method_not_allowed(&a, "GET");
 	else if (!strcmp(p, "/scopes/access") || !strncmp(p, "/scopes/access/", 15))
 		adm_access(&a);
 	else if (!strcmp(p, "/prefix"))
-		get ? adm_prefix_mine(&a) : method_not_allowed(&a, "GET");
+		get ? adm_prefix_mine(&a) : adm_method_not_allowed(&a, "GET");
 	else if (!strcmp(p, "/delegationsources"))
-		get ? adm_delegation_sources(&a) : method_not_allowed(&a, "GET");
+		get ? adm_delegation_sources(&a) : adm_method_not_allowed(&a, "GET");
 	else if (!strcmp(p, "/clients") || !strncmp(p, "/clients/", 9))
 		adm_clients(&a);
 	else if (!strcmp(p, "/delegations"))
@@ -863,7 +920,7 @@ porten_authz_admin_http_error(struct porten_req *req, struct porten_resp *resp, 
 		adm_error(&a, 413, "invalid_request", NULL, "The body is larger than %d bytes",
 		          PORTEN_ADMIN_BODY_MAX);
 	else if (status == 405)
-		method_not_allowed(&a, "GET, POST, PUT, DELETE");
+		adm_method_not_allowed(&a, "GET, POST, PUT, DELETE");
 	else
 		adm_error(&a, status, "not_found", NULL, "No such endpoint");
 }

@@ -54,8 +54,13 @@ void adm_json(struct adm *a, int status, const json_t *body);
 void adm_no_content(struct adm *a);
 void adm_error(struct adm *a, int status, const char *error, json_t *errors, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
+/* 405 naming the methods the path takes (Allow header). */
+void adm_method_not_allowed(struct adm *a, const char *allow);
 /* 400 from collected problems, each with objectName obj. */
 void adm_invalid(struct adm *a, const char *obj, struct az_problems *p);
+/* 400 for one problem (field "" for the body as a whole). */
+void adm_invalid_one(struct adm *a, const char *obj, const char *field, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 /* 503/500 for a store error r (or 404/409 when r says so). */
 void adm_store_error(struct adm *a, int r, const char *what);
 
@@ -83,6 +88,22 @@ int adm_audit(struct adm *a, const char *action, const char *object, const char 
 int az_audit_id(int64_t now, char *out, size_t outsz);
 /* Applies the queue; on failure responds (409/503/500) and returns the error. */
 int adm_commit(struct adm *a);
+
+/* Answers 200 with a JSON array built from every document of kind whose key starts with
+ * prefix (NULL: all): pick returns what to list for one (a new reference) or NULL to
+ * leave it out. */
+typedef json_t *(*adm_pick)(struct adm *a, const char *key, json_t *doc, void *ctx);
+void adm_list(struct adm *a, enum porten_doc_kind kind, const char *prefix, adm_pick pick, void *ctx);
+/* adm_pick for prefixes: {"prefix", "owner_orgno"}, ctx an owner orgno or NULL for all. */
+json_t *adm_pick_prefix(struct adm *a, const char *key, json_t *doc, void *ctx);
+/* cur with body laid over it for a PUT: fields given replace, null removes, absent keep;
+ * created and last_updated dropped (new reference). */
+json_t *adm_merge(const json_t *cur, const json_t *body);
+/* DELETE of a scope or client: cur (borrowed, stored under kind/key) with active false,
+ * written with the audit action "<object>.deactivate"; answers 200 with the result (cur
+ * itself when it was inactive already). */
+void adm_deactivate(struct adm *a, enum porten_doc_kind kind, const char *key, const char *object,
+                    const json_t *cur);
 
 /* A stored document or NULL (not found); -1 after responding on a store failure. */
 int adm_get(struct adm *a, enum porten_doc_kind kind, const char *key, json_t **out);

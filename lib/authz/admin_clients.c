@@ -16,13 +16,6 @@ static const char *const need_read[] = { ADM_DCR_READ, ADM_DCR_WRITE, ADM_DCR_MO
 static const char *const need_write[] = { ADM_DCR_WRITE, NULL };
 static const char *const need_modify[] = { ADM_DCR_MODIFY, ADM_DCR_WRITE, NULL };
 
-static void
-not_allowed(struct adm *a, const char *allow)
-{
-	adm_error(a, 405, "method_not_allowed", NULL, "Use %s on %s", allow, a->path);
-	porten_resp_header(a->resp, "Allow", allow);
-}
-
 /* The actor manages the client: its own, or (with dcr.supplier) one it supplies. */
 static bool
 manages(const struct adm *a, const json_t *client)
@@ -177,30 +170,22 @@ out:
 	json_decref(doc);
 }
 
+static json_t *
+pick_client(struct adm *a, const char *key, json_t *d, void *ctx)
+{
+	bool all = *(const bool *)ctx;
+
+	return manages(a, d) && (all || !json_is_false(json_object_get(d, "active"))) ? json_incref(d) : NULL;
+}
+
 static void
 clients_list(struct adm *a)
 {
-	json_t *rows = NULL, *row, *out;
 	const char *inactive = porten_req_query(a->req, "inactive");
 	bool all = inactive && strcasecmp(inactive, "true") == 0;
-	size_t i;
-	int r;
 
-	if (adm_auth(a, need_read) != 0)
-		return;
-	if ((r = porten_store_list(a->az->cfg.store, PORTEN_DOC_CLIENT, NULL, &rows)) != 0) {
-		adm_store_error(a, r, "list");
-		return;
-	}
-	out = json_array();
-	json_array_foreach(rows, i, row) {
-		json_t *d = json_object_get(row, "doc");
-		if (manages(a, d) && (all || !json_is_false(json_object_get(d, "active"))))
-			json_array_append(out, d);
-	}
-	adm_json(a, 200, out);
-	json_decref(out);
-	json_decref(rows);
+	if (adm_auth(a, need_read) == 0)
+		adm_list(a, PORTEN_DOC_CLIENT, NULL, pick_client, &all);
 }
 
 static void
@@ -209,7 +194,6 @@ client_update(struct adm *a, const char *id)
 	static const char *const fixed[] = { "client_id", "integration_type", "client_orgno", "supplier_orgno", NULL };
 	struct az_problems p = { 0 };
 	json_t *cur = NULL, *body = NULL, *merged = NULL, *doc = NULL, *v;
-	const char *k;
 
 	if (adm_auth(a, need_modify) != 0 || (cur = managed_client(a, id)) == NULL)
 		return;
@@ -227,15 +211,7 @@ client_update(struct adm *a, const char *id)
 		az_problem(&p, "jwks", "upload keys with POST /clients/{client_id}/jwks");
 		json_object_del(body, "jwks");
 	}
-	merged = json_deep_copy(cur);
-	json_object_del(merged, "created");
-	json_object_del(merged, "last_updated");
-	json_object_foreach(body, k, v) {
-		if (json_is_null(v))
-			json_object_del(merged, k);
-		else
-			json_object_set(merged, k, v);
-	}
+	merged = adm_merge(cur, body);
 	doc = az_client_normalize(merged, "", a->now, &p);
 	if (doc != NULL && check_new_scopes(a, json_object_get(doc, "scopes"), json_object_get(cur, "scopes"),
 	                                    json_string_value(json_object_get(doc, "client_orgno")), &p) != 0)
@@ -259,24 +235,11 @@ out:
 static void
 client_deactivate(struct adm *a, const char *id)
 {
-	json_t *cur, *doc;
-	char ts[32];
+	json_t *cur;
 
 	if (adm_auth(a, need_write) != 0 || (cur = managed_client(a, id)) == NULL)
 		return;
-	if (json_is_false(json_object_get(cur, "active"))) {
-		adm_json(a, 200, cur);
-		json_decref(cur);
-		return;
-	}
-	doc = json_deep_copy(cur);
-	porten_iso8601(a->now, ts, sizeof(ts));
-	json_object_set_new(doc, "active", json_false());
-	json_object_set_new(doc, "last_updated", json_string(ts));
-	if (adm_audit(a, "client.deactivate", "client", id, cur, doc) == 0 &&
-	    adm_put(a, PORTEN_DOC_CLIENT, id, json_incref(doc)) == 0 && adm_commit(a) == 0)
-		adm_json(a, 200, doc);
-	json_decref(doc);
+	adm_deactivate(a, PORTEN_DOC_CLIENT, id, "client", cur);
 	json_decref(cur);
 }
 
@@ -464,7 +427,7 @@ adm_clients(struct adm *a)
 		else if (get)
 			clients_list(a);
 		else
-			not_allowed(a, "GET, POST");
+			adm_method_not_allowed(a, "GET, POST");
 		return;
 	}
 	rest = p + 9;
@@ -487,7 +450,7 @@ adm_clients(struct adm *a)
 		} else if (!strcmp(m, "DELETE")) {
 			client_deactivate(a, id);
 		} else {
-			not_allowed(a, "GET, PUT, DELETE");
+			adm_method_not_allowed(a, "GET, PUT, DELETE");
 		}
 		return;
 	}
@@ -499,14 +462,14 @@ adm_clients(struct adm *a)
 		else if (!strcmp(m, "DELETE"))
 			jwks_delete(a, id, NULL);
 		else
-			not_allowed(a, "GET, POST, PUT, DELETE");
+			adm_method_not_allowed(a, "GET, POST, PUT, DELETE");
 		return;
 	}
 	if (!strncmp(slash, "/jwks/", 6) && slash[6] && !strchr(slash + 6, '/')) {
 		if (!strcmp(m, "DELETE"))
 			jwks_delete(a, id, slash + 6);
 		else
-			not_allowed(a, "DELETE");
+			adm_method_not_allowed(a, "DELETE");
 		return;
 	}
 	adm_error(a, 404, "not_found", NULL, "No such endpoint");

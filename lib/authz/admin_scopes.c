@@ -13,13 +13,6 @@
 
 static const char *const need_scopes_write[] = { ADM_SCOPES_WRITE, NULL };
 
-static void
-not_allowed(struct adm *a, const char *allow)
-{
-	adm_error(a, 405, "method_not_allowed", NULL, "Use %s on %s", allow, a->path);
-	porten_resp_header(a->resp, "Allow", allow);
-}
-
 static bool
 query_true(struct adm *a, const char *name)
 {
@@ -161,7 +154,6 @@ scope_update(struct adm *a, const char *name)
 	static const char *const fixed[] = { "name", "prefix", "subscope", NULL };
 	struct az_problems p = { 0 };
 	json_t *body = NULL, *cur, *merged = NULL, *doc = NULL, *v;
-	const char *k;
 
 	if ((cur = owned_scope(a, name)) == NULL)
 		return;
@@ -173,17 +165,9 @@ scope_update(struct adm *a, const char *name)
 		if (v != NULL && !json_equal(v, json_object_get(cur, fixed[i])))
 			az_problem(&p, fixed[i], "cannot be changed (a scope's name is fixed when it is created)");
 	}
-	merged = json_deep_copy(cur);
-	json_object_del(merged, "created");
-	json_object_del(merged, "last_updated");
 	for (size_t i = 0; fixed[i]; i++)
 		json_object_del(body, fixed[i]);     /* reported above when they differ */
-	json_object_foreach(body, k, v) {
-		if (json_is_null(v))
-			json_object_del(merged, k);
-		else
-			json_object_set(merged, k, v);
-	}
+	merged = adm_merge(cur, body);
 	if (!description_given(merged))
 		az_problem(&p, "description", "required");
 	doc = az_scope_normalize(merged, "", a->now, &p);
@@ -206,50 +190,31 @@ out:
 static void
 scope_deactivate(struct adm *a, const char *name)
 {
-	json_t *cur, *doc;
-	char ts[32];
+	json_t *cur;
 
 	if ((cur = owned_scope(a, name)) == NULL)
 		return;
-	if (json_is_false(json_object_get(cur, "active"))) {
-		adm_json(a, 200, cur);
-		json_decref(cur);
-		return;
-	}
-	doc = json_deep_copy(cur);
-	porten_iso8601(a->now, ts, sizeof(ts));
-	json_object_set_new(doc, "active", json_false());
-	json_object_set_new(doc, "last_updated", json_string(ts));
-	if (adm_audit(a, "scope.deactivate", "scope", name, cur, doc) == 0 &&
-	    adm_put(a, PORTEN_DOC_SCOPE, name, json_incref(doc)) == 0 && adm_commit(a) == 0)
-		adm_json(a, 200, doc);
-	json_decref(doc);
+	adm_deactivate(a, PORTEN_DOC_SCOPE, name, "scope", cur);
 	json_decref(cur);
+}
+
+static json_t *
+pick_own_scope(struct adm *a, const char *key, json_t *d, void *ctx)
+{
+	const char *o = json_string_value(json_object_get(d, "owner_orgno"));
+	bool inactive = *(const bool *)ctx;
+
+	if (o && strcmp(o, a->actor) == 0 && (inactive || !json_is_false(json_object_get(d, "active"))))
+		return json_incref(d);
+	return NULL;
 }
 
 static void
 scopes_mine(struct adm *a)
 {
-	json_t *rows = NULL, *row, *out;
 	bool inactive = query_true(a, "inactive");
-	size_t i;
-	int r;
 
-	if ((r = porten_store_list(a->az->cfg.store, PORTEN_DOC_SCOPE, NULL, &rows)) != 0) {
-		adm_store_error(a, r, "list");
-		return;
-	}
-	out = json_array();
-	json_array_foreach(rows, i, row) {
-		json_t *d = json_object_get(row, "doc");
-		const char *o = json_string_value(json_object_get(d, "owner_orgno"));
-
-		if (o && strcmp(o, a->actor) == 0 && (inactive || !json_is_false(json_object_get(d, "active"))))
-			json_array_append(out, d);
-	}
-	adm_json(a, 200, out);
-	json_decref(out);
-	json_decref(rows);
+	adm_list(a, PORTEN_DOC_SCOPE, NULL, pick_own_scope, &inactive);
 }
 
 void
@@ -276,7 +241,7 @@ adm_scopes(struct adm *a)
 		return;
 	}
 	if (strcmp(m, "GET") && strcmp(m, "HEAD") && strcmp(m, "PUT") && strcmp(m, "DELETE")) {
-		not_allowed(a, "GET, POST, PUT, DELETE");
+		adm_method_not_allowed(a, "GET, POST, PUT, DELETE");
 		return;
 	}
 	if (adm_auth(a, need_scopes_write) != 0 || adm_query(a, "scope", false, &name) != 0)
@@ -311,103 +276,77 @@ integration_type_matches(const json_t *scope, const char *want)
 	return false;
 }
 
+struct all_filter {
+	bool inactive, accessible_for_all, delegated;
+	const char *integration_type;
+};
+
+static json_t *
+pick_public_scope(struct adm *a, const char *key, json_t *d, void *ctx)
+{
+	const struct all_filter *f = ctx;
+	const char *vis = json_string_value(json_object_get(d, "visibility"));
+	const char *src = json_string_value(json_object_get(d, "delegation_source"));
+
+	if (vis == NULL || strcmp(vis, "PUBLIC") != 0)
+		return NULL;
+	if (!f->inactive && json_is_false(json_object_get(d, "active")))
+		return NULL;
+	if (f->accessible_for_all && !json_is_true(json_object_get(d, "accessible_for_all")))
+		return NULL;
+	if (f->delegated && (src == NULL || *src == '\0'))
+		return NULL;
+	if (f->integration_type && *f->integration_type && !integration_type_matches(d, f->integration_type))
+		return NULL;
+	return json_incref(d);
+}
+
 void
 adm_scopes_all(struct adm *a)
 {
-	json_t *rows = NULL, *row, *out;
-	bool inactive = query_true(a, "inactive"), aff = query_true(a, "accessible_for_all");
-	bool deleg = query_true(a, "delegated_sources");
-	const char *itype = porten_req_query(a->req, "integration_type");
-	size_t i;
-	int r;
+	struct all_filter f = {
+		query_true(a, "inactive"), query_true(a, "accessible_for_all"),
+		query_true(a, "delegated_sources"), porten_req_query(a->req, "integration_type"),
+	};
 
-	if ((r = porten_store_list(a->az->cfg.store, PORTEN_DOC_SCOPE, NULL, &rows)) != 0) {
-		adm_store_error(a, r, "list");
-		return;
-	}
-	out = json_array();
-	json_array_foreach(rows, i, row) {
-		json_t *d = json_object_get(row, "doc");
-		const char *vis = json_string_value(json_object_get(d, "visibility"));
-		const char *src = json_string_value(json_object_get(d, "delegation_source"));
-
-		if (vis == NULL || strcmp(vis, "PUBLIC") != 0)
-			continue;
-		if (!inactive && json_is_false(json_object_get(d, "active")))
-			continue;
-		if (aff && !json_is_true(json_object_get(d, "accessible_for_all")))
-			continue;
-		if (deleg && (src == NULL || *src == '\0'))
-			continue;
-		if (itype && *itype && !integration_type_matches(d, itype))
-			continue;
-		json_array_append(out, d);
-	}
-	adm_json(a, 200, out);
-	json_decref(out);
-	json_decref(rows);
+	adm_list(a, PORTEN_DOC_SCOPE, NULL, pick_public_scope, &f);
 }
 
 void
 adm_prefix_mine(struct adm *a)
 {
-	json_t *rows = NULL, *row, *out;
-	size_t i;
-	int r;
+	if (adm_auth(a, need_scopes_write) == 0)
+		adm_list(a, PORTEN_DOC_PREFIX, NULL, adm_pick_prefix, a->actor);
+}
 
-	if (adm_auth(a, need_scopes_write) != 0)
-		return;
-	if ((r = porten_store_list(a->az->cfg.store, PORTEN_DOC_PREFIX, NULL, &rows)) != 0) {
-		adm_store_error(a, r, "list");
-		return;
+/* {"name", "issuer"} once per distinct delegation_source; ctx: the sources seen. */
+static json_t *
+pick_delegation_source(struct adm *a, const char *key, json_t *d, void *ctx)
+{
+	const char *src = json_string_value(json_object_get(d, "delegation_source")), *host;
+	char name[128];
+	size_t n;
+
+	if (src == NULL || *src == '\0' || json_object_get(ctx, src) != NULL)
+		return NULL;
+	json_object_set_new(ctx, src, json_true());
+	if (strstr(src, "altinn") != NULL) {
+		snprintf(name, sizeof(name), "altinn");
+	} else {
+		host = strstr(src, "://") ? strstr(src, "://") + 3 : src;
+		n = strcspn(host, "/:");
+		snprintf(name, sizeof(name), "%.*s", (int)(n < sizeof(name) - 1 ? n : sizeof(name) - 1), host);
 	}
-	out = json_array();
-	json_array_foreach(rows, i, row) {
-		const char *o = json_string_value(json_object_get(json_object_get(row, "doc"), "owner_orgno"));
-		if (o && strcmp(o, a->actor) == 0)
-			json_array_append_new(out, json_pack("{s:O,s:s}", "prefix", json_object_get(row, "key"),
-			                                     "owner_orgno", o));
-	}
-	adm_json(a, 200, out);
-	json_decref(out);
-	json_decref(rows);
+	return json_pack("{s:s,s:s}", "name", name, "issuer", src);
 }
 
 void
 adm_delegation_sources(struct adm *a)
 {
-	json_t *rows = NULL, *row, *out, *seen;
-	size_t i;
-	int r;
+	json_t *seen = json_object();
 
-	if ((r = porten_store_list(a->az->cfg.store, PORTEN_DOC_SCOPE, NULL, &rows)) != 0) {
-		adm_store_error(a, r, "list");
-		return;
-	}
-	out = json_array();
-	seen = json_object();
-	json_array_foreach(rows, i, row) {
-		const char *src = json_string_value(json_object_get(json_object_get(row, "doc"), "delegation_source"));
-		char name[128];
-		const char *host;
-		size_t n;
-
-		if (src == NULL || *src == '\0' || json_object_get(seen, src) != NULL)
-			continue;
-		json_object_set_new(seen, src, json_true());
-		if (strstr(src, "altinn") != NULL) {
-			snprintf(name, sizeof(name), "altinn");
-		} else {
-			host = strstr(src, "://") ? strstr(src, "://") + 3 : src;
-			n = strcspn(host, "/:");
-			snprintf(name, sizeof(name), "%.*s", (int)(n < sizeof(name) - 1 ? n : sizeof(name) - 1), host);
-		}
-		json_array_append_new(out, json_pack("{s:s,s:s}", "name", name, "issuer", src));
-	}
-	adm_json(a, 200, out);
-	json_decref(out);
+	adm_list(a, PORTEN_DOC_SCOPE, NULL, pick_delegation_source, seen);
 	json_decref(seen);
-	json_decref(rows);
 }
 
 /* ---- consumer access ---- */
@@ -479,11 +418,8 @@ access_put(struct adm *a, const char *orgno)
 			return;
 		st = json_object_get(body, "state");
 		if (json_object_size(body) > (st != NULL) || (st != NULL && !json_is_string(st))) {
-			adm_error(a, 400, "invalid_request",
-			          json_pack("[{s:s,s:b,s:s,s:s}]", "errorMessage",
-			                    "the body may only be {\"state\": \"APPROVED\"|\"REQUESTED\"|\"DENIED\"}",
-			                    "isFieldError", 0, "objectName", "ScopeAccess", "fieldIdentifier", ""),
-			          "The body may only be {\"state\": \"APPROVED\"|\"REQUESTED\"|\"DENIED\"}");
+			adm_invalid_one(a, "ScopeAccess", "",
+			                "the body may only be {\"state\": \"APPROVED\"|\"REQUESTED\"|\"DENIED\"}");
 			json_decref(body);
 			return;
 		}
@@ -545,36 +481,34 @@ out:
 	json_decref(old);
 }
 
+struct access_filter {
+	const char *consumer, *owner;
+};
+
+static json_t *
+pick_access(struct adm *a, const char *key, json_t *d, void *ctx)
+{
+	const struct access_filter *f = ctx;
+	const char *c = json_string_value(json_object_get(d, "consumer_orgno"));
+	const char *o = json_string_value(json_object_get(d, "owner_orgno"));
+
+	if (f->consumer && (c == NULL || strcmp(c, f->consumer) != 0))
+		return NULL;
+	if (f->owner && (o == NULL || strcmp(o, f->owner) != 0))
+		return NULL;
+	return json_incref(d);
+}
+
 /* Records filtered by scope (exact), consumer, and owner. */
 static void
 access_list(struct adm *a, const char *scope, const char *consumer, const char *owner)
 {
-	json_t *rows = NULL, *row, *out;
+	struct access_filter f = { consumer, owner };
 	char prefix[PORTEN_SCOPE_NAME_MAX + 2];
-	size_t i;
-	int r;
 
 	if (scope)
 		snprintf(prefix, sizeof(prefix), "%s\n", scope);
-	if ((r = porten_store_list(a->az->cfg.store, PORTEN_DOC_ACCESS, scope ? prefix : NULL, &rows)) != 0) {
-		adm_store_error(a, r, "list");
-		return;
-	}
-	out = json_array();
-	json_array_foreach(rows, i, row) {
-		json_t *d = json_object_get(row, "doc");
-		const char *c = json_string_value(json_object_get(d, "consumer_orgno"));
-		const char *o = json_string_value(json_object_get(d, "owner_orgno"));
-
-		if (consumer && (c == NULL || strcmp(c, consumer) != 0))
-			continue;
-		if (owner && (o == NULL || strcmp(o, owner) != 0))
-			continue;
-		json_array_append(out, d);
-	}
-	adm_json(a, 200, out);
-	json_decref(out);
-	json_decref(rows);
+	adm_list(a, PORTEN_DOC_ACCESS, scope ? prefix : NULL, pick_access, &f);
 }
 
 void
@@ -592,7 +526,7 @@ adm_access(struct adm *a)
 			return;
 		}
 		if (!get) {
-			not_allowed(a, "GET, POST");
+			adm_method_not_allowed(a, "GET, POST");
 			return;
 		}
 		if (adm_auth(a, need_scopes_write) != 0 || adm_query(a, "scope", false, &scope) != 0 ||
@@ -613,7 +547,7 @@ adm_access(struct adm *a)
 	rest = p + 15;
 	if (!strcmp(rest, "all")) {
 		if (!get) {
-			not_allowed(a, "GET");
+			adm_method_not_allowed(a, "GET");
 			return;
 		}
 		if (adm_auth(a, NULL) == 0)
@@ -639,5 +573,5 @@ adm_access(struct adm *a)
 		}
 		access_list(a, scope, rest, a->actor);
 	} else
-		not_allowed(a, "GET, PUT, DELETE");
+		adm_method_not_allowed(a, "GET, PUT, DELETE");
 }
