@@ -445,24 +445,27 @@ out:
 	return r;
 }
 
+/* Rows of kind with lower <= key (< upper when ulen > 0), in key order, at most limit. */
 static int
-sql_list_from(porten_store *s, enum porten_doc_kind kind, const char *from, size_t fromlen,
-	size_t limit, porten_store_row_fn fn, void *ctx)
+list_range(struct sstore *ss, enum porten_doc_kind kind, const char *lower, size_t lowerlen,
+	const char *upper, size_t ulen, size_t limit, porten_store_row_fn fn, void *ctx)
 {
-	struct sstore *ss = (struct sstore *)s;
 	struct conn *c = NULL;
 	sqlite3_stmt *st = NULL;
-	int rc, r = PORTEN_ERR_INTERNAL;
+	int rc, r;
 
 	if ((r = conn_get(ss, &c)) != 0)
 		goto out;
-	if ((r = stmt(c, ST_LIST_FROM, &st)) != 0)
+	if ((r = stmt(c, ulen > 0 ? ST_LIST_RANGE : ST_LIST_FROM, &st)) != 0)
 		goto out;
 	rc = sqlite3_bind_int(st, 1, (int)kind);
 	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_text64(st, 2, from, fromlen, SQLITE_STATIC, SQLITE_UTF8);
+		rc = sqlite3_bind_text64(st, 2, lower, lowerlen, SQLITE_STATIC, SQLITE_UTF8);
+	if (rc == SQLITE_OK && ulen > 0)
+		rc = sqlite3_bind_text64(st, 3, upper, ulen, SQLITE_STATIC, SQLITE_UTF8);
 	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_int64(st, 3, limit > (size_t)INT64_MAX ? INT64_MAX : (sqlite3_int64)limit);
+		rc = sqlite3_bind_int64(st, ulen > 0 ? 4 : 3,
+		                        limit > (size_t)INT64_MAX ? INT64_MAX : (sqlite3_int64)limit);
 	if (rc != SQLITE_OK) {
 		r = db_err(c->db, rc, "list");
 		goto out;
@@ -482,60 +485,28 @@ out:
 }
 
 static int
+sql_list_from(porten_store *s, enum porten_doc_kind kind, const char *from, size_t fromlen,
+	size_t limit, porten_store_row_fn fn, void *ctx)
+{
+	return list_range((struct sstore *)s, kind, from, fromlen, NULL, 0, limit, fn, ctx);
+}
+
+static int
 sql_list(porten_store *s, enum porten_doc_kind kind, const char *prefix, size_t prefixlen,
 	size_t limit, porten_store_row_fn fn, void *ctx)
 {
-	struct sstore *ss = (struct sstore *)s;
-	struct conn *c = NULL;
-	sqlite3_stmt *st = NULL;
 	char upper[PORTEN_STORE_KEY_MAX];
 	size_t ulen = prefixlen;
-	int limit_at;
-	int rc, r = PORTEN_ERR_INTERNAL;
 
 	if (prefixlen > sizeof(upper))
 		return PORTEN_ERR_TOO_LARGE;
+	/* A prefix scan is the key range [prefix, upper): see ST_LIST_RANGE. */
 	memcpy(upper, prefix, prefixlen);
 	while (ulen > 0 && (unsigned char)upper[ulen - 1] == 0xff)
 		ulen--;
 	if (ulen > 0)
 		upper[ulen - 1] = (char)((unsigned char)upper[ulen - 1] + 1);
-
-	if ((r = conn_get(ss, &c)) != 0)
-		goto out;
-	if ((r = stmt(c, ulen > 0 ? ST_LIST_RANGE : ST_LIST_FROM, &st)) != 0)
-		goto out;
-	limit_at = ulen > 0 ? 4 : 3;
-	rc = sqlite3_bind_int(st, 1, (int)kind);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_text64(st, 2, prefix, prefixlen, SQLITE_STATIC, SQLITE_UTF8);
-	if (rc == SQLITE_OK && ulen > 0)
-		rc = sqlite3_bind_text64(st, 3, upper, ulen, SQLITE_STATIC, SQLITE_UTF8);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_int64(st, limit_at,
-		                        limit > (size_t)INT64_MAX ? INT64_MAX : (sqlite3_int64)limit);
-	if (rc != SQLITE_OK) {
-		r = db_err(c->db, rc, "list");
-		goto out;
-	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		r = fn(ctx, (const char *)sqlite3_column_text(st, 0),
-		       (size_t)sqlite3_column_bytes(st, 0),
-		       (const char *)sqlite3_column_text(st, 1),
-		       (size_t)sqlite3_column_bytes(st, 1));
-		if (r != 0)
-			goto out;
-	}
-	if (rc != SQLITE_DONE) {
-		r = db_err(c->db, rc, "list");
-		goto out;
-	}
-	r = 0;
-out:
-	stmt_done(st);
-	if (c != NULL)
-		conn_put(ss, c);
-	return r;
+	return list_range((struct sstore *)s, kind, prefix, prefixlen, upper, ulen, limit, fn, ctx);
 }
 
 /* One op inside an open transaction. */
