@@ -67,6 +67,12 @@ typedef int (*freg_gen_sink)(void *ctx, const char *pid, const json_t *person);
  * bytes per birth date (the identifier allocator). */
 int freg_gen_population(const struct freg_gen_opts *o, freg_gen_sink sink, void *ctx);
 
+/* A register timestamp as the register writes them: Europe/Oslo local time with its
+ * offset and milliseconds, "2024-05-01T12:00:00.123+02:00" (FREG_TS_LEN characters + NUL).
+ * Summer time as in Norway since 1980; thread-safe. */
+#define FREG_TS_LEN 29
+void freg_ts_format(int64_t utc, unsigned ms, char out[static FREG_TS_LEN + 1]);
+
 /* Reference tables (lib/freg/gen_data.c), for validation of the output. */
 struct freg_gen_poststed { const char *postnummer, *poststedsnavn; };
 struct freg_gen_kommune {

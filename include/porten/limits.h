@@ -85,6 +85,23 @@
 #define PORTEN_GEN_HOUSEHOLD_MAX      8             /* persons generated together (one household) */
 #define PORTEN_GEN_TEXT_MAX           256           /* one composed text value (name, address line) */
 
+/* Register: storage, feed and events (lib/freg/register.c, server.c, event.c) */
+#define PORTEN_FREG_FEED_PAGE         1000          /* events per feed page (fixed, spec 2.1) */
+#define PORTEN_FREG_RETENTION_MONTHS  36            /* feed and document retention (spec 9) */
+#define PORTEN_FREG_INGEST_BATCH_MAX  10000         /* events in one ingest transaction */
+#define PORTEN_FREG_PERSON_DOC_MAX    (1024 * 1024) /* one person document, JSON bytes */
+#define PORTEN_FREG_EVENT_ENTRIES_MAX 64            /* egenskapshendelse items in one event */
+#define PORTEN_FREG_TYPE_MAX          64            /* letters in one hendelsetype */
+#define PORTEN_FREG_BULK_IDS_MAX      1000          /* ids in one bulkoppslag (spec 3.3, 9) */
+#define PORTEN_FREG_BODY_MAX          (256 * 1024)  /* POST body of a register call */
+#define PORTEN_FREG_INJECT_MAX        (1024 * 1024) /* one injected event, JSON bytes */
+#define PORTEN_FREG_POOL_MAX          16            /* register database connections */
+#define PORTEN_FREG_AUDIT_QUEUE_MAX   65536         /* audit records waiting for the writer */
+#define PORTEN_FREG_AUDIT_FLUSH_MS    200           /* the writer commits at least this often */
+#define PORTEN_FREG_PAGE_CACHE_MAX    256           /* rendered full feed pages kept */
+#define PORTEN_FREG_RATE_DEFAULT      60000         /* requests per minute per IP (spec 9) */
+#define PORTEN_FREG_RATE_IPS_MAX      65536         /* client addresses tracked for throttling */
+#define PORTEN_FREG_SIMULATE_MAX      60000         /* --simulate events per minute */
 /* Logging */
 #define PORTEN_LOG_LINE_MAX           2048
 #define PORTEN_LOG_FIELD_MAX          200           /* one untrusted value in a log line */

@@ -9,6 +9,7 @@
  * opts.now only. Identifiers come from a per (birth date, fnr/dnr, sex) allocator that
  * walks the individnummer ranges of the century from the top down (as Freg allocates),
  * so they are unique without a set of issued numbers. */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -1630,4 +1631,22 @@ out:
 	free(g);
 	free(h);
 	return r;
+}
+
+/* ---- Shared timestamp formatting ---- */
+
+static struct tz shared_tz;
+static pthread_once_t shared_tz_once = PTHREAD_ONCE_INIT;
+
+static void
+shared_tz_init(void)
+{
+	tz_init(&shared_tz);
+}
+
+void
+freg_ts_format(int64_t utc, unsigned ms, char out[static FREG_TS_LEN + 1])
+{
+	pthread_once(&shared_tz_once, shared_tz_init);
+	fmt_ts(&shared_tz, out, utc, ms % 1000);
 }

@@ -1,0 +1,1534 @@
+/* The population register on SQLite (include/porten/register.h; tables in
+ * sql/sqlite/002_register.sql).
+ *
+ * Connections: a pool of up to PORTEN_FREG_POOL_MAX connections to one file, opened
+ * lazily, each used by one thread at a time (SQLITE_OPEN_NOMUTEX) and caching its
+ * prepared statements, as lib/store/sqlite.c does. WAL mode, so readers never wait for
+ * the writer; synchronous=FULL, so a transaction is on disk when COMMIT returns (the
+ * register promises that a committed event is never lost, also on power loss).
+ *
+ * Writes: every write is one BEGIN IMMEDIATE transaction, taken under a per-handle
+ * mutex first so the threads of one process queue in microseconds instead of meeting
+ * SQLite's busy handler; other processes' writers meet the busy handler (ours sleeps
+ * in small steps up to BUSY_TIMEOUT_MS). Sequence numbers are assigned inside the
+ * write transaction from freg_feed_head, so they are dense and unique across threads
+ * and processes: the write lock orders the transactions.
+ *
+ * Retention cuts each feed at a sequence number (the first row stored at or after the
+ * limit), so what remains of a feed is always a dense range first..last. */
+#include <limits.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <sqlite3.h>
+
+#include "porten/clock.h"
+#include "porten/error.h"
+#include "porten/freg_gen.h"
+#include "porten/limits.h"
+#include "porten/log.h"
+#include "porten/rand.h"
+#include "porten/register.h"
+#include "porten/store.h"
+
+#define BUSY_TIMEOUT_MS 10000
+#define PID_LEN 11
+#define ORGNO_LEN 9
+#define SQLITE_PREFIX "sqlite:"
+/* ajourhold values freg_ts_format writes with a four-digit year: 1970..9999. */
+#define AJOURHOLD_MAX INT64_C(253402300799)
+
+enum {
+	ST_BEGIN,
+	ST_COMMIT,
+	ST_ROLLBACK,
+	/* ingest */
+	ST_IDENT_GET,
+	ST_IDENT_INS,
+	ST_IDENT_KIND,
+	ST_IDENT_MOVE,
+	ST_PERSON_GET,
+	ST_PERSON_INS,
+	ST_PERSON_SET_PID,
+	ST_PERSON_SET_CUR,
+	ST_PERSON_MERGE,
+	ST_SLOT_MAX,
+	ST_SLOT_MOVE,
+	ST_PDOC_INS,
+	ST_PDOC_SUPERSEDE,
+	ST_EVENT_INS,
+	ST_EVDOC_INS,
+	ST_HEADS,
+	ST_HEAD_SET_LAST,
+	ST_FEED_INS,
+	/* reads */
+	ST_FEED_READ,
+	ST_HEAD_GET,
+	ST_EVENT_DOC,
+	ST_PERSON_READ,
+	ST_PDOC_READ,
+	ST_PICK,
+	/* retention */
+	ST_FEED_CUT,
+	ST_FEED_DEL,
+	ST_FEED_EVENT_AT,
+	ST_HEAD_SET_FIRST,
+	ST_DOC_CUT,
+	ST_DOC_DEL,
+	ST_EVENT_DEL,
+	ST_PDOC_PURGE,
+	/* consumers */
+	ST_CONS_SET,
+	ST_CONS_DEL,
+	ST_CONS_GET,
+	ST_CONS_LIST,
+	/* audit */
+	ST_AUDIT_INS,
+	ST_AUDIT_Q,
+	ST_AUDIT_Q_CONS,
+	ST_AUDIT_Q_PID,
+	ST_AUDIT_Q_BOTH,
+	ST_COUNT
+};
+
+#define AUDIT_COLS "SELECT at, consumer, supplier, package, resource, pid, status " \
+	"FROM freg_audit "
+
+static const char *const stmt_sql[ST_COUNT] = {
+	[ST_BEGIN] = "BEGIN IMMEDIATE",
+	[ST_COMMIT] = "COMMIT",
+	[ST_ROLLBACK] = "ROLLBACK",
+	[ST_IDENT_GET] = "SELECT person FROM freg_ident WHERE pid = ?1",
+	[ST_IDENT_INS] = "INSERT INTO freg_ident (pid, person, kind) VALUES (?1, ?2, ?3)",
+	[ST_IDENT_KIND] = "UPDATE freg_ident SET kind = ?2 WHERE pid = ?1",
+	[ST_IDENT_MOVE] = "UPDATE freg_ident SET person = ?2, kind = 2 WHERE person = ?1",
+	[ST_PERSON_GET] = "SELECT pid, cur, slot FROM freg_person WHERE id = ?1",
+	[ST_PERSON_INS] = "INSERT INTO freg_person (pid, cur, slot, merged_into, created) "
+	                  "VALUES (?1, NULL, ?2, NULL, ?3)",
+	[ST_PERSON_SET_PID] = "UPDATE freg_person SET pid = ?2 WHERE id = ?1",
+	[ST_PERSON_SET_CUR] = "UPDATE freg_person SET cur = ?2 WHERE id = ?1",
+	[ST_PERSON_MERGE] = "UPDATE freg_person SET merged_into = ?2, slot = NULL, cur = NULL "
+	                    "WHERE id = ?1",
+	[ST_SLOT_MAX] = "SELECT max(slot) FROM freg_person",
+	[ST_SLOT_MOVE] = "UPDATE freg_person SET slot = ?2 WHERE slot = ?1",
+	[ST_PDOC_INS] = "INSERT INTO freg_persondoc (id, person, stored, superseded, doc) "
+	                "VALUES (?1, ?2, ?3, 0, ?4)",
+	[ST_PDOC_SUPERSEDE] = "UPDATE freg_persondoc SET superseded = ?2 WHERE rowid = ?1",
+	[ST_EVENT_INS] = "INSERT INTO freg_event (id, pid, type, persondoc, ajourhold, stored) "
+	                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[ST_EVDOC_INS] = "INSERT INTO freg_event_doc (event, doc) VALUES (?1, ?2)",
+	[ST_HEADS] = "SELECT package, last FROM freg_feed_head",
+	[ST_HEAD_SET_LAST] = "INSERT INTO freg_feed_head (package, last, first) VALUES (?1, ?2, 1) "
+	                     "ON CONFLICT (package) DO UPDATE SET last = excluded.last",
+	[ST_FEED_INS] = "INSERT INTO freg_feed (package, seq, event, stored) "
+	                "VALUES (?1, ?2, ?3, ?4)",
+	/* One range scan of freg_feed's primary key, one rowid seek per row into freg_event
+	 * (tests/unit/freg/test_register.c checks the plan). */
+	[ST_FEED_READ] = "SELECT f.seq, e.pid, e.type, e.id, e.persondoc, e.ajourhold, f.stored "
+	                 "FROM freg_feed AS f JOIN freg_event AS e ON e.rowid = f.event "
+	                 "WHERE f.package = ?1 AND f.seq >= ?2 ORDER BY f.seq LIMIT ?3",
+	[ST_HEAD_GET] = "SELECT last, first FROM freg_feed_head WHERE package = ?1",
+	[ST_EVENT_DOC] = "SELECT d.doc, e.stored FROM freg_event AS e "
+	                 "JOIN freg_event_doc AS d ON d.event = e.rowid WHERE e.id = ?1",
+	[ST_PERSON_READ] = "SELECT p.pid, d.id, d.doc FROM freg_ident AS i "
+	                   "JOIN freg_person AS p ON p.id = i.person "
+	                   "JOIN freg_persondoc AS d ON d.rowid = p.cur WHERE i.pid = ?1",
+	[ST_PDOC_READ] = "SELECT doc, superseded FROM freg_persondoc WHERE id = ?1",
+	[ST_PICK] = "SELECT pid FROM freg_person WHERE slot = ?1",
+	/* From the first retained row upwards: the first one to keep. */
+	[ST_FEED_CUT] = "SELECT seq FROM freg_feed WHERE package = ?1 AND seq >= ?2 "
+	                "AND stored >= ?3 ORDER BY seq LIMIT 1",
+	[ST_FEED_DEL] = "DELETE FROM freg_feed WHERE package = ?1 AND seq >= ?2 AND seq < ?3",
+	[ST_FEED_EVENT_AT] = "SELECT event FROM freg_feed WHERE package = ?1 AND seq = ?2",
+	[ST_HEAD_SET_FIRST] = "INSERT INTO freg_feed_head (package, last, first) VALUES (?1, ?2, ?3) "
+	                      "ON CONFLICT (package) DO UPDATE SET first = excluded.first",
+	[ST_DOC_CUT] = "SELECT d.event FROM freg_event_doc AS d "
+	               "JOIN freg_event AS e ON e.rowid = d.event "
+	               "WHERE e.stored >= ?1 ORDER BY d.event LIMIT 1",
+	[ST_DOC_DEL] = "DELETE FROM freg_event_doc WHERE event < ?1",
+	[ST_EVENT_DEL] = "DELETE FROM freg_event WHERE rowid < ?1",
+	[ST_PDOC_PURGE] = "DELETE FROM freg_persondoc WHERE superseded > 0 AND superseded < ?1",
+	[ST_CONS_SET] = "INSERT INTO freg_consumer (orgno, mask) VALUES (?1, ?2) "
+	                "ON CONFLICT (orgno) DO UPDATE SET mask = excluded.mask",
+	[ST_CONS_DEL] = "DELETE FROM freg_consumer WHERE orgno = ?1",
+	[ST_CONS_GET] = "SELECT mask FROM freg_consumer WHERE orgno = ?1",
+	[ST_CONS_LIST] = "SELECT orgno, mask FROM freg_consumer ORDER BY orgno",
+	[ST_AUDIT_INS] = "INSERT INTO freg_audit (at, consumer, supplier, package, resource, pid, "
+	                 "status) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[ST_AUDIT_Q] = AUDIT_COLS "WHERE at >= ?1 AND at < ?2 ORDER BY at, id LIMIT ?3",
+	[ST_AUDIT_Q_CONS] = AUDIT_COLS "WHERE consumer = ?4 AND at >= ?1 AND at < ?2 "
+	                    "ORDER BY at, id LIMIT ?3",
+	[ST_AUDIT_Q_PID] = AUDIT_COLS "WHERE pid = ?5 AND at >= ?1 AND at < ?2 "
+	                   "ORDER BY at, id LIMIT ?3",
+	[ST_AUDIT_Q_BOTH] = AUDIT_COLS "WHERE pid = ?5 AND consumer = ?4 AND at >= ?1 AND at < ?2 "
+	                    "ORDER BY at, id LIMIT ?3",
+};
+
+/* freg_ident.kind */
+enum { IDENT_CURRENT = 0, IDENT_OLD = 1, IDENT_MERGED = 2 };
+
+struct conn {
+	sqlite3 *db;
+	sqlite3_stmt *st[ST_COUNT];
+	int64_t busy_since;     /* monotonic ns of the first busy callback of a wait */
+};
+
+struct freg_register {
+	char *path;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	pthread_mutex_t write_mu;   /* this process's writers, one at a time */
+	struct conn *idle[PORTEN_FREG_POOL_MAX];
+	size_t nidle;
+	size_t nconn;               /* open, or being opened */
+};
+
+/* ---- small helpers ---- */
+
+static bool
+is_digits(const char *s, size_t n)
+{
+	if (s == NULL)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+	return s[n] == '\0';
+}
+
+static bool
+is_pid(const char *s)
+{
+	return is_digits(s, PID_LEN);
+}
+
+static int
+hexval(char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
+/* A document id in the 32-hex or the UUID form (8-4-4-4-12), any case, to 32 lowercase
+ * hex. false for anything else. */
+static bool
+norm_id(const char *in, char out[static FREG_DOC_ID_LEN + 1])
+{
+	size_t len, k = 0;
+
+	if (in == NULL)
+		return false;
+	len = strnlen(in, 37);
+	if (len != 32 && len != 36)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		int v;
+
+		if (len == 36 && (i == 8 || i == 13 || i == 18 || i == 23)) {
+			if (in[i] != '-')
+				return false;
+			continue;
+		}
+		if ((v = hexval(in[i])) < 0)
+			return false;
+		out[k++] = "0123456789abcdef"[v];
+	}
+	out[k] = '\0';
+	return k == FREG_DOC_ID_LEN;
+}
+
+static bool
+is_type(const char *s)
+{
+	size_t i;
+
+	if (s == NULL)
+		return false;
+	for (i = 0; i < PORTEN_FREG_TYPE_MAX && s[i] != '\0'; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z')))
+			return false;
+	return i > 0 && s[i] == '\0';
+}
+
+/* Copies a column of at most outsz - 1 bytes; longer is a corrupt row. */
+static int
+copy_col(sqlite3_stmt *st, int col, char *out, size_t outsz)
+{
+	const unsigned char *t = sqlite3_column_text(st, col);
+	size_t n = (size_t)sqlite3_column_bytes(st, col);
+
+	if (t == NULL || n >= outsz) {
+		log_error("freg: register: column %d of \"%.40s\" is %s", col,
+		          sqlite3_sql(st), t == NULL ? "NULL" : "too long");
+		return PORTEN_ERR_INTERNAL;
+	}
+	memcpy(out, t, n);
+	out[n] = '\0';
+	return 0;
+}
+
+/* JSON text with a ceiling: json_dump_callback stops as soon as max is passed. */
+struct dbuf {
+	char *p;
+	size_t len, cap, max;
+	bool over;              /* max was passed */
+};
+
+static int
+dbuf_put(const char *s, size_t n, void *arg)
+{
+	struct dbuf *b = arg;
+	char *np;
+	size_t ncap;
+
+	if (n > b->max - b->len) {
+		b->over = true;
+		return -1;
+	}
+	if (b->len + n + 1 > b->cap) {
+		ncap = b->cap == 0 ? 4096 : b->cap;
+		while (ncap < b->len + n + 1)
+			ncap *= 2;
+		if (ncap > b->max + 1)
+			ncap = b->max + 1;
+		if ((np = realloc(b->p, ncap)) == NULL)
+			return -1;
+		b->p = np;
+		b->cap = ncap;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+	return 0;
+}
+
+/* Compact JSON of j (members in their order) into b, at most max bytes:
+ * PORTEN_ERR_INVALID past it. */
+static int
+dump_bounded(const json_t *j, size_t max, struct dbuf *b)
+{
+	b->len = 0;
+	b->max = max;
+	b->over = false;
+	if (json_dump_callback(j, dbuf_put, b, JSON_COMPACT) != 0)
+		return b->over ? PORTEN_ERR_INVALID : PORTEN_ERR_NOMEM;
+	if (b->p == NULL)
+		return PORTEN_ERR_INTERNAL;
+	return 0;
+}
+
+/* ---- SQLite plumbing ---- */
+
+/* Maps an SQLite result code to a porten error, logging it. */
+static int
+db_err(sqlite3 *db, int rc, const char *what)
+{
+	const char *msg = db != NULL ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+
+	switch (rc & 0xff) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		log_warn("freg: register: %s: database busy: %s", what, msg);
+		return PORTEN_ERR_UNAVAILABLE;
+	case SQLITE_NOMEM:
+		return PORTEN_ERR_NOMEM;
+	case SQLITE_CANTOPEN:
+	case SQLITE_IOERR:
+	case SQLITE_FULL:
+	case SQLITE_READONLY:
+	case SQLITE_PERM:
+	case SQLITE_NOTADB:
+	case SQLITE_CORRUPT:
+	case SQLITE_PROTOCOL:
+	case SQLITE_NOLFS:
+		log_error("freg: register: %s: %s", what, msg);
+		return PORTEN_ERR_UNAVAILABLE;
+	default:
+		log_error("freg: register: %s: %s", what, msg);
+		return PORTEN_ERR_INTERNAL;
+	}
+}
+
+/* Sleeps in small steps (SQLite's own handler sleeps whole milliseconds and more) until
+ * BUSY_TIMEOUT_MS has passed since the first call of this wait. */
+static int
+busy_wait(void *arg, int count)
+{
+	struct conn *c = arg;
+	int64_t now = porten_mono_ns();
+	struct timespec pause = { 0, 0 };
+
+	if (count == 0)
+		c->busy_since = now;
+	if (now - c->busy_since > (int64_t)BUSY_TIMEOUT_MS * 1000000)
+		return 0;
+	pause.tv_nsec = count < 5 ? 50000L << count : 2000000L;
+	nanosleep(&pause, NULL);
+	return 1;
+}
+
+static void
+stmt_done(sqlite3_stmt *st)
+{
+	if (st != NULL) {
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+	}
+}
+
+/* Binds by a format: 'i' int64_t, 's' const char * (NULL binds NULL), '-' skips one
+ * parameter number. */
+static int
+bindv(struct conn *c, sqlite3_stmt *st, const char *fmt, va_list ap)
+{
+	int rc = SQLITE_OK;
+
+	for (int i = 1; rc == SQLITE_OK && fmt[i - 1] != '\0'; i++) {
+		switch (fmt[i - 1]) {
+		case 'i':
+			rc = sqlite3_bind_int64(st, i, va_arg(ap, int64_t));
+			break;
+		case 's': {
+			const char *s = va_arg(ap, const char *);
+
+			rc = s == NULL ? sqlite3_bind_null(st, i) :
+			     sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+			break;
+		}
+		case '-':
+			break;
+		default:
+			rc = SQLITE_MISUSE;
+		}
+	}
+	return rc == SQLITE_OK ? 0 : db_err(c->db, rc, "bind");
+}
+
+static int
+stmt(struct conn *c, int id, sqlite3_stmt **out)
+{
+	int rc;
+
+	if (c->st[id] == NULL) {
+		rc = sqlite3_prepare_v3(c->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
+		                        &c->st[id], NULL);
+		if (rc != SQLITE_OK)
+			return db_err(c->db, rc, "prepare");
+	}
+	*out = c->st[id];
+	return 0;
+}
+
+/* The statement, bound; the caller steps it and calls stmt_done. */
+static int
+query(struct conn *c, int id, sqlite3_stmt **out, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	*out = NULL;
+	if ((r = stmt(c, id, out)) != 0)
+		return r;
+	va_start(ap, fmt);
+	r = bindv(c, *out, fmt, ap);
+	va_end(ap);
+	if (r != 0) {
+		stmt_done(*out);
+		*out = NULL;
+	}
+	return r;
+}
+
+/* Runs a statement that returns no rows. */
+static int
+exec(struct conn *c, int id, const char *fmt, ...)
+{
+	sqlite3_stmt *st = NULL;
+	va_list ap;
+	int rc, r;
+
+	if ((r = stmt(c, id, &st)) != 0)
+		return r;
+	va_start(ap, fmt);
+	r = bindv(c, st, fmt, ap);
+	va_end(ap);
+	if (r == 0 && (rc = sqlite3_step(st)) != SQLITE_DONE)
+		r = db_err(c->db, rc, stmt_sql[id]);
+	stmt_done(st);
+	return r;
+}
+
+/* Runs a statement whose first column of the first row is an integer: *found false
+ * when there is no row or the value is NULL. */
+static int
+query_int(struct conn *c, int id, int64_t *out, bool *found, const char *fmt, ...)
+{
+	sqlite3_stmt *st = NULL;
+	va_list ap;
+	int rc, r;
+
+	*found = false;
+	if ((r = stmt(c, id, &st)) != 0)
+		return r;
+	va_start(ap, fmt);
+	r = bindv(c, st, fmt, ap);
+	va_end(ap);
+	if (r == 0) {
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW) {
+			if (sqlite3_column_type(st, 0) != SQLITE_NULL) {
+				*out = sqlite3_column_int64(st, 0);
+				*found = true;
+			}
+		} else if (rc != SQLITE_DONE) {
+			r = db_err(c->db, rc, stmt_sql[id]);
+		}
+	}
+	stmt_done(st);
+	return r;
+}
+
+static void
+rollback(struct conn *c)
+{
+	if (!sqlite3_get_autocommit(c->db))
+		(void)exec(c, ST_ROLLBACK, "");
+}
+
+static void
+conn_close(struct conn *c)
+{
+	if (c == NULL)
+		return;
+	for (int i = 0; i < ST_COUNT; i++)
+		sqlite3_finalize(c->st[i]);
+	sqlite3_close(c->db);
+	free(c);
+}
+
+static int
+conn_open(const char *path, struct conn **out)
+{
+	struct conn *c = NULL;
+	sqlite3_stmt *st = NULL;
+	const char *mode;
+	int64_t deadline;
+	int rc, r = PORTEN_ERR_INTERNAL;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		r = PORTEN_ERR_NOMEM;
+		goto out;
+	}
+	rc = sqlite3_open_v2(path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		r = c->db == NULL ? PORTEN_ERR_NOMEM : db_err(c->db, rc, "open");
+		goto out;
+	}
+	if ((rc = sqlite3_busy_handler(c->db, busy_wait, c)) != SQLITE_OK) {
+		r = db_err(c->db, rc, "busy handler");
+		goto out;
+	}
+	/* porten_store_open made the file WAL already; this is a check. Another process
+	 * switching a fresh file answers SQLITE_BUSY without the busy handler: retry. */
+	rc = sqlite3_prepare_v2(c->db, "PRAGMA journal_mode = WAL", -1, &st, NULL);
+	if (rc != SQLITE_OK) {
+		r = db_err(c->db, rc, "journal_mode");
+		goto out;
+	}
+	deadline = porten_mono_ns() + (int64_t)BUSY_TIMEOUT_MS * 1000000;
+	while ((rc = sqlite3_step(st)) != SQLITE_ROW) {
+		const struct timespec pause = { 0, 2 * 1000000 };
+
+		if ((rc & 0xff) != SQLITE_BUSY || porten_mono_ns() > deadline) {
+			r = db_err(c->db, rc, "journal_mode");
+			goto out;
+		}
+		sqlite3_reset(st);
+		nanosleep(&pause, NULL);
+	}
+	mode = (const char *)sqlite3_column_text(st, 0);
+	if (mode == NULL || strcmp(mode, "wal") != 0)
+		log_warn("freg: register: WAL mode refused (journal_mode %s); continuing",
+		         mode != NULL ? mode : "unknown");
+	rc = sqlite3_exec(c->db, "PRAGMA synchronous = FULL", NULL, NULL, NULL);
+	if (rc != SQLITE_OK) {
+		r = db_err(c->db, rc, "pragma");
+		goto out;
+	}
+	*out = c;
+	c = NULL;
+	r = 0;
+out:
+	sqlite3_finalize(st);
+	conn_close(c);
+	return r;
+}
+
+static int
+conn_get(freg_register *reg, struct conn **out)
+{
+	struct conn *c = NULL;
+	int r;
+
+	*out = NULL;
+	pthread_mutex_lock(&reg->mu);
+	while (reg->nidle == 0 && reg->nconn >= PORTEN_FREG_POOL_MAX)
+		pthread_cond_wait(&reg->cv, &reg->mu);
+	if (reg->nidle > 0) {
+		*out = reg->idle[--reg->nidle];
+		pthread_mutex_unlock(&reg->mu);
+		return 0;
+	}
+	reg->nconn++;
+	pthread_mutex_unlock(&reg->mu);
+
+	if ((r = conn_open(reg->path, &c)) != 0) {
+		pthread_mutex_lock(&reg->mu);
+		reg->nconn--;
+		pthread_cond_signal(&reg->cv);
+		pthread_mutex_unlock(&reg->mu);
+		return r;
+	}
+	*out = c;
+	return 0;
+}
+
+static void
+conn_put(freg_register *reg, struct conn *c)
+{
+	if (c == NULL)
+		return;
+	/* Never hand out a connection that is still inside a transaction. */
+	rollback(c);
+	pthread_mutex_lock(&reg->mu);
+	if (!sqlite3_get_autocommit(c->db)) {
+		reg->nconn--;
+		pthread_cond_signal(&reg->cv);
+		pthread_mutex_unlock(&reg->mu);
+		conn_close(c);
+		return;
+	}
+	reg->idle[reg->nidle++] = c;
+	pthread_cond_signal(&reg->cv);
+	pthread_mutex_unlock(&reg->mu);
+}
+
+/* A write transaction: the process's write mutex, then BEGIN IMMEDIATE. */
+static int
+write_begin(freg_register *reg, struct conn **out)
+{
+	int r;
+
+	if ((r = conn_get(reg, out)) != 0)
+		return r;
+	pthread_mutex_lock(&reg->write_mu);
+	if ((r = exec(*out, ST_BEGIN, "")) != 0) {
+		pthread_mutex_unlock(&reg->write_mu);
+		conn_put(reg, *out);
+		*out = NULL;
+	}
+	return r;
+}
+
+/* Commits when r is 0, rolls back otherwise; releases everything write_begin took. */
+static int
+write_end(freg_register *reg, struct conn *c, int r)
+{
+	if (r == 0)
+		r = exec(c, ST_COMMIT, "");
+	rollback(c);
+	pthread_mutex_unlock(&reg->write_mu);
+	conn_put(reg, c);
+	return r;
+}
+
+/* ---- open, close ---- */
+
+int
+freg_register_open(const char *uri, freg_register **out)
+{
+	freg_register *reg = NULL;
+	porten_store *s = NULL;
+	struct conn *c = NULL;
+	sqlite3_stmt *st = NULL;
+	int inited = 0;
+	int r = PORTEN_ERR_INTERNAL;
+
+	if (out == NULL)
+		return PORTEN_ERR_INVALID;
+	*out = NULL;
+	if (uri == NULL || strncmp(uri, SQLITE_PREFIX, strlen(SQLITE_PREFIX)) != 0) {
+		log_error("freg: register: want a sqlite:PATH database URI");
+		r = PORTEN_ERR_INVALID;
+		goto out;
+	}
+	/* lib/store creates the file, makes it WAL and runs the migrations (002 holds the
+	 * register's tables); its own handle is not needed after that. */
+	if ((r = porten_store_open(uri, &s)) != 0) {
+		if (r != PORTEN_ERR_INVALID && r != PORTEN_ERR_NOMEM)
+			r = PORTEN_ERR_UNAVAILABLE;
+		goto out;
+	}
+	porten_store_close(s);
+	if (!sqlite3_threadsafe()) {
+		log_error("freg: register: sqlite built without thread support");
+		goto out;
+	}
+	if ((reg = calloc(1, sizeof(*reg))) == NULL ||
+	    (reg->path = strdup(uri + strlen(SQLITE_PREFIX))) == NULL) {
+		r = PORTEN_ERR_NOMEM;
+		goto out;
+	}
+	if (pthread_mutex_init(&reg->write_mu, NULL) != 0)
+		goto out;
+	if (pthread_mutex_init(&reg->mu, NULL) != 0) {
+		pthread_mutex_destroy(&reg->write_mu);
+		goto out;
+	}
+	if (pthread_cond_init(&reg->cv, NULL) != 0) {
+		pthread_mutex_destroy(&reg->mu);
+		pthread_mutex_destroy(&reg->write_mu);
+		goto out;
+	}
+	inited = 1;
+	/* The first connection now, and one statement on the register's tables, so a
+	 * broken file or schema fails here. */
+	if ((r = conn_open(reg->path, &c)) != 0) {
+		r = r == PORTEN_ERR_NOMEM ? r : PORTEN_ERR_UNAVAILABLE;
+		goto out;
+	}
+	if ((r = stmt(c, ST_HEADS, &st)) != 0)
+		goto out;
+	reg->idle[0] = c;
+	reg->nidle = reg->nconn = 1;
+	c = NULL;
+	*out = reg;
+	reg = NULL;
+	r = 0;
+out:
+	conn_close(c);
+	if (reg != NULL) {
+		if (inited) {
+			pthread_cond_destroy(&reg->cv);
+			pthread_mutex_destroy(&reg->mu);
+			pthread_mutex_destroy(&reg->write_mu);
+		}
+		free(reg->path);
+		free(reg);
+	}
+	return r;
+}
+
+void
+freg_register_close(freg_register *reg)
+{
+	if (reg == NULL)
+		return;
+	if (reg->nidle != reg->nconn)
+		log_error("freg: register: closed with %zu connections in use",
+		          reg->nconn - reg->nidle);
+	for (size_t i = 0; i < reg->nidle; i++)
+		conn_close(reg->idle[i]);
+	pthread_cond_destroy(&reg->cv);
+	pthread_mutex_destroy(&reg->mu);
+	pthread_mutex_destroy(&reg->write_mu);
+	free(reg->path);
+	free(reg);
+}
+
+/* ---- ingest ---- */
+
+/* Everything about one event that needs no database. */
+static int
+check_event(const struct freg_ingest *e, size_t i)
+{
+	const char *why = NULL;
+
+	if (!is_pid(e->pid))
+		why = "folkeregisteridentifikator is not 11 digits";
+	else if (!is_type(e->type))
+		why = "hendelsetype is not 1 to PORTEN_FREG_TYPE_MAX letters";
+	else if (e->egenskapshendelse != NULL && !json_is_array(e->egenskapshendelse))
+		why = "egenskapshendelse is not an array";
+	else if (e->egenskapshendelse != NULL &&
+	         json_array_size(e->egenskapshendelse) > PORTEN_FREG_EVENT_ENTRIES_MAX)
+		why = "more than PORTEN_FREG_EVENT_ENTRIES_MAX egenskapshendelse";
+	else if (e->person != NULL && !json_is_object(e->person))
+		why = "person document is not an object";
+	else if (e->new_pid != NULL && !is_pid(e->new_pid))
+		why = "new identifier is not 11 digits";
+	else if (e->merge_into != NULL && !is_pid(e->merge_into))
+		why = "merge target is not 11 digits";
+	else if (e->new_pid != NULL && e->merge_into != NULL)
+		why = "both a new identifier and a merge target";
+	else if (e->merge_into != NULL && e->person != NULL)
+		why = "a merged duplicate gets no new person document";
+	else if (e->ajourhold < 0 || e->ajourhold > AJOURHOLD_MAX)
+		why = "ajourholdstidspunkt out of range";
+	if (why == NULL)
+		return 0;
+	log_warn("freg: register: ingest: event %zu refused: %s", i, why);
+	return PORTEN_ERR_INVALID;
+}
+
+/* The DokumentForHendelse (spec 2.3), members in the specification's order. */
+static int
+event_doc(const char *id, const struct freg_ingest *e, const char *ajourhold, struct dbuf *b)
+{
+	json_t *doc = NULL, *h = NULL, *eh = NULL;
+	int r = PORTEN_ERR_NOMEM;
+
+	eh = e->egenskapshendelse != NULL ? json_deep_copy(e->egenskapshendelse) : json_array();
+	if (eh == NULL || (doc = json_object()) == NULL || (h = json_object()) == NULL)
+		goto out;
+	if (json_object_set_new(doc, "dokumentidentifikator", json_string(id)) != 0 ||
+	    json_object_set_new(doc, "skjemaversjon", json_string("1.0")) != 0 ||
+	    json_object_set_new(h, "folkeregisteridentifikator", json_string(e->pid)) != 0 ||
+	    json_object_set_new(h, "hendelsestype", json_string(e->type)) != 0 ||
+	    json_object_set_new(h, "ajourholdstidspunkt", json_string(ajourhold)) != 0)
+		goto out;
+	r = json_object_set_new(h, "egenskapshendelse", eh);
+	eh = NULL;
+	if (r != 0) {
+		r = PORTEN_ERR_NOMEM;
+		goto out;
+	}
+	r = json_object_set_new(doc, "hendelse", h);
+	h = NULL;
+	if (r != 0) {
+		r = PORTEN_ERR_NOMEM;
+		goto out;
+	}
+	/* An event says less than a person document. */
+	r = dump_bounded(doc, PORTEN_FREG_PERSON_DOC_MAX, b);
+out:
+	json_decref(eh);
+	json_decref(h);
+	json_decref(doc);
+	return r;
+}
+
+struct ingest_ctx {
+	struct conn *c;
+	int64_t now;
+	int64_t last[FREG_PKG_COUNT];
+	bool dirty[FREG_PKG_COUNT];
+	struct dbuf buf;
+};
+
+static int
+new_id(char out[static FREG_DOC_ID_LEN + 1])
+{
+	return porten_random_hex(out, FREG_DOC_ID_LEN / 2) == 0 ? 0 : PORTEN_ERR_INTERNAL;
+}
+
+/* Fills the slot a merged person left (already NULL in its row): the person in the
+ * last slot moves into it, unless the freed slot was the last. */
+static int
+slot_free(struct conn *c, int64_t slot)
+{
+	int64_t maxslot = 0;
+	bool found;
+	int r;
+
+	if ((r = query_int(c, ST_SLOT_MAX, &maxslot, &found, "")) != 0)
+		return r;
+	if (found && maxslot > slot)
+		r = exec(c, ST_SLOT_MOVE, "ii", maxslot, slot);
+	return r;
+}
+
+static int
+ingest_one(struct ingest_ctx *x, const struct freg_ingest *e, size_t i,
+	struct freg_ingested *res)
+{
+	struct conn *c = x->c;
+	sqlite3_stmt *st = NULL;
+	char curpid[PID_LEN + 1], ajourhold[FREG_TS_LEN + 1];
+	int64_t person = 0, cur = 0, slot = -1, survivor = 0, owner = 0, v = 0, evrow;
+	bool found, has_cur, has_slot;
+	int rc, r = PORTEN_ERR_INTERNAL;
+
+	memset(res, 0, sizeof(*res));
+	/* Who: the identifier's person, or a new one. */
+	if ((r = query_int(c, ST_IDENT_GET, &person, &found, "s", e->pid)) != 0)
+		goto out;
+	if (!found) {
+		if (e->person == NULL) {
+			log_warn("freg: register: ingest: event %zu refused: unknown identifier "
+			         "and no person document", i);
+			r = PORTEN_ERR_INVALID;
+			goto out;
+		}
+		if ((r = query_int(c, ST_SLOT_MAX, &slot, &found, "")) != 0)
+			goto out;
+		slot = found ? slot + 1 : 0;
+		if ((r = exec(c, ST_PERSON_INS, "sii", e->pid, slot, x->now)) != 0)
+			goto out;
+		person = sqlite3_last_insert_rowid(c->db);
+		if ((r = exec(c, ST_IDENT_INS, "sii", e->pid, person, (int64_t)IDENT_CURRENT)) != 0)
+			goto out;
+		log_debug("freg: register: new person %lld for %s", (long long)person, e->pid);
+	}
+	if ((r = query(c, ST_PERSON_GET, &st, "i", person)) != 0)
+		goto out;
+	if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
+		r = rc == SQLITE_DONE ? PORTEN_ERR_INTERNAL : db_err(c->db, rc, "person");
+		if (rc == SQLITE_DONE)
+			log_error("freg: register: identifier points at missing person %lld",
+			          (long long)person);
+		goto out;
+	}
+	if ((r = copy_col(st, 0, curpid, sizeof(curpid))) != 0)
+		goto out;
+	has_cur = sqlite3_column_type(st, 1) != SQLITE_NULL;
+	cur = sqlite3_column_int64(st, 1);
+	has_slot = sqlite3_column_type(st, 2) != SQLITE_NULL;
+	slot = sqlite3_column_int64(st, 2);
+	stmt_done(st);
+	st = NULL;
+
+	if (e->merge_into != NULL) {
+		if ((r = query_int(c, ST_IDENT_GET, &survivor, &found, "s", e->merge_into)) != 0)
+			goto out;
+		if (!found || survivor == person) {
+			log_warn("freg: register: ingest: event %zu refused: merge target %s", i,
+			         found ? "is the same person" : "unknown");
+			r = PORTEN_ERR_INVALID;
+			goto out;
+		}
+	}
+
+	if (e->new_pid != NULL && strcmp(e->new_pid, curpid) != 0) {
+		if ((r = query_int(c, ST_IDENT_GET, &owner, &found, "s", e->new_pid)) != 0)
+			goto out;
+		if (found && owner != person) {
+			log_warn("freg: register: ingest: event %zu refused: the new identifier "
+			         "belongs to another person", i);
+			r = PORTEN_ERR_EXISTS;
+			goto out;
+		}
+		if ((r = exec(c, ST_IDENT_KIND, "si", curpid, (int64_t)IDENT_OLD)) != 0)
+			goto out;
+		r = found ? exec(c, ST_IDENT_KIND, "si", e->new_pid, (int64_t)IDENT_CURRENT) :
+		    exec(c, ST_IDENT_INS, "sii", e->new_pid, person, (int64_t)IDENT_CURRENT);
+		if (r != 0)
+			goto out;
+		if ((r = exec(c, ST_PERSON_SET_PID, "is", person, e->new_pid)) != 0)
+			goto out;
+	}
+
+	if (e->person != NULL) {
+		if ((r = dump_bounded(e->person, PORTEN_FREG_PERSON_DOC_MAX, &x->buf)) != 0) {
+			if (r == PORTEN_ERR_INVALID)
+				log_warn("freg: register: ingest: event %zu refused: person document "
+				         "over PORTEN_FREG_PERSON_DOC_MAX bytes", i);
+			goto out;
+		}
+		if ((r = new_id(res->persondoc_id)) != 0)
+			goto out;
+		if ((r = exec(c, ST_PDOC_INS, "siis", res->persondoc_id, person, x->now,
+		              x->buf.p)) != 0)
+			goto out;
+		v = sqlite3_last_insert_rowid(c->db);
+		if (has_cur && (r = exec(c, ST_PDOC_SUPERSEDE, "ii", cur, x->now)) != 0)
+			goto out;
+		if ((r = exec(c, ST_PERSON_SET_CUR, "ii", person, v)) != 0)
+			goto out;
+	}
+
+	if (e->merge_into != NULL) {
+		/* The duplicate's version stops being current; its identifiers now name the
+		 * survivor; its slot goes to the last person. */
+		if (has_cur && (r = exec(c, ST_PDOC_SUPERSEDE, "ii", cur, x->now)) != 0)
+			goto out;
+		if ((r = exec(c, ST_PERSON_MERGE, "ii", person, survivor)) != 0)
+			goto out;
+		if (has_slot && (r = slot_free(c, slot)) != 0)
+			goto out;
+		if ((r = exec(c, ST_IDENT_MOVE, "ii", person, survivor)) != 0)
+			goto out;
+	}
+
+	/* The event and its document. */
+	if ((r = new_id(res->event_id)) != 0)
+		goto out;
+	freg_ts_format(e->ajourhold != 0 ? e->ajourhold : x->now, 0, ajourhold);
+	if ((r = event_doc(res->event_id, e, ajourhold, &x->buf)) != 0) {
+		if (r == PORTEN_ERR_INVALID)
+			log_warn("freg: register: ingest: event %zu refused: event document over "
+			         "PORTEN_FREG_PERSON_DOC_MAX bytes", i);
+		goto out;
+	}
+	if ((r = exec(c, ST_EVENT_INS, "sssssi", res->event_id, e->pid, e->type,
+	              res->persondoc_id, ajourhold, x->now)) != 0)
+		goto out;
+	evrow = sqlite3_last_insert_rowid(c->db);
+	if ((r = exec(c, ST_EVDOC_INS, "is", evrow, x->buf.p)) != 0)
+		goto out;
+
+	/* One row in every feed that carries the type. */
+	for (int p = 0; p < FREG_PKG_COUNT; p++) {
+		if (!freg_pkg_feed_has((enum freg_pkg)p, e->type))
+			continue;
+		res->seq[p] = ++x->last[p];
+		x->dirty[p] = true;
+		if ((r = exec(c, ST_FEED_INS, "iiii", (int64_t)p, res->seq[p], evrow, x->now)) != 0)
+			goto out;
+	}
+	r = 0;
+out:
+	stmt_done(st);
+	return r;
+}
+
+int
+freg_register_ingest(freg_register *reg, const struct freg_ingest *ev, size_t n,
+	struct freg_ingested *out)
+{
+	struct ingest_ctx x;
+	struct freg_ingested scratch;
+	sqlite3_stmt *st = NULL;
+	int rc, r = PORTEN_ERR_INTERNAL;
+
+	memset(&x, 0, sizeof(x));
+	if (reg == NULL || ev == NULL || n == 0 || n > PORTEN_FREG_INGEST_BATCH_MAX) {
+		log_warn("freg: register: ingest: %zu events (want 1 to "
+		         "PORTEN_FREG_INGEST_BATCH_MAX)", n);
+		return PORTEN_ERR_INVALID;
+	}
+	for (size_t i = 0; i < n; i++)
+		if ((r = check_event(&ev[i], i)) != 0)
+			return r;
+	if ((r = write_begin(reg, &x.c)) != 0)
+		return r;
+	x.now = porten_now();
+	/* The feed heads, under the write lock: nobody else assigns numbers now. */
+	if ((r = query(x.c, ST_HEADS, &st, "")) != 0)
+		goto out;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t p = sqlite3_column_int64(st, 0);
+
+		if (p >= 0 && p < FREG_PKG_COUNT)
+			x.last[p] = sqlite3_column_int64(st, 1);
+	}
+	if (rc != SQLITE_DONE) {
+		r = db_err(x.c->db, rc, "feed heads");
+		goto out;
+	}
+	stmt_done(st);
+	st = NULL;
+	for (size_t i = 0; i < n; i++)
+		if ((r = ingest_one(&x, &ev[i], i, out != NULL ? &out[i] : &scratch)) != 0)
+			goto out;
+	for (int p = 0; p < FREG_PKG_COUNT; p++)
+		if (x.dirty[p] && (r = exec(x.c, ST_HEAD_SET_LAST, "ii", (int64_t)p, x.last[p])) != 0)
+			goto out;
+	r = 0;
+out:
+	stmt_done(st);
+	r = write_end(reg, x.c, r);
+	free(x.buf.p);
+	if (r == 0)
+		log_debug("freg: register: ingested %zu events", n);
+	return r;
+}
+
+/* ---- reads ---- */
+
+int
+freg_register_feed(freg_register *reg, enum freg_pkg p, int64_t from, size_t limit,
+	freg_feed_fn fn, void *ctx)
+{
+	struct conn *c = NULL;
+	sqlite3_stmt *st = NULL;
+	struct freg_feed_row row;
+	int rc, r = PORTEN_ERR_INTERNAL;
+
+	if (reg == NULL || (unsigned)p >= FREG_PKG_COUNT || fn == NULL)
+		return PORTEN_ERR_INVALID;
+	if (limit == 0)
+		return 0;
+	if ((r = conn_get(reg, &c)) != 0)
+		goto out;
+	if ((r = query(c, ST_FEED_READ, &st, "iii", (int64_t)p, from,
+	               limit > (size_t)INT64_MAX ? INT64_MAX : (int64_t)limit)) != 0)
+		goto out;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		row.seq = sqlite3_column_int64(st, 0);
+		row.pid = (const char *)sqlite3_column_text(st, 1);
+		row.type = (const char *)sqlite3_column_text(st, 2);
+		row.event_id = (const char *)sqlite3_column_text(st, 3);
+		row.persondoc_id = (const char *)sqlite3_column_text(st, 4);
+		row.ajourhold = (const char *)sqlite3_column_text(st, 5);
+		row.stored = sqlite3_column_int64(st, 6);
+		if (row.pid == NULL || row.type == NULL || row.event_id == NULL ||
+		    row.persondoc_id == NULL || row.ajourhold == NULL) {
+			r = PORTEN_ERR_NOMEM;
+			goto out;
+		}
+		if ((r = fn(ctx, &row)) != 0)
+			goto out;
+	}
+	r = rc == SQLITE_DONE ? 0 : db_err(c->db, rc, "feed");
+out:
+	stmt_done(st);
+	conn_put(reg, c);
+	return r;
+}
+
+int
+freg_register_feed_bounds(freg_register *reg, enum freg_pkg p, int64_t *first, int64_t *last)
+{
+	struct conn *c = NULL;
+	sqlite3_stmt *st = NULL;
+	int rc, r = PORTEN_ERR_INTERNAL;
+
+	if (reg == NULL || (unsigned)p >= FREG_PKG_COUNT || first == NULL || last == NULL)
+		return PORTEN_ERR_INVALID;
+	if ((r = conn_get(reg, &c)) != 0)
+		goto out;
+	if ((r = query(c, ST_HEAD_GET, &st, "i", (int64_t)p)) != 0)
+		goto out;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*last = sqlite3_column_int64(st, 0);
+		*first = sqlite3_column_int64(st, 1);
+	} else if (rc == SQLITE_DONE) {
+		*last = 0;
+		*first = 1;
+	} else {
+		r = db_err(c->db, rc, "feed bounds");
+		goto out;
+	}
+	r = 0;
+out:
+	stmt_done(st);
+	conn_put(reg, c);
+	return r;
+}
+
+int
+freg_register_event_doc(freg_register *reg, const char *id, char **json, size_t *len,
+	int64_t *stored)
+{
+	struct conn *c = NULL;
+	sqlite3_stmt *st = NULL;
+	char key[FREG_DOC_ID_LEN + 1];
+	const unsigned char *t;
+	size_t n;
+	int rc, r = PORTEN_ERR_INTERNAL;
+
+	if (reg == NULL || json == NULL)
+		return PORTEN_ERR_INVALID;
+	*json = NULL;
+	if (!norm_id(id, key))
+		return PORTEN_ERR_NOT_FOUND;
+	if ((r = conn_get(reg, &c)) != 0)
+		goto out;
+	if ((r = query(c, ST_EVENT_DOC, &st, "s", key)) != 0)
+		goto out;
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		r = rc == SQLITE_DONE ? PORTEN_ERR_NOT_FOUND : db_err(c->db, rc, "event document");
+		goto out;
+	}
+	t = sqlite3_column_text(st, 0);
+	n = (size_t)sqlite3_column_bytes(st, 0);
+	if (t == NULL || (*json = malloc(n + 1)) == NULL) {
+		r = PORTEN_ERR_NOMEM;
+		goto out;
+	}
+	memcpy(*json, t, n);
+	(*json)[n] = '\0';
+	if (len != NULL)
+		*len = n;
+	if (stored != NULL)
+		*stored = sqlite3_column_int64(st, 1);
+	r = 0;
+out:
+	stmt_done(st);
+	conn_put(reg, c);
+	return r;
+}
+
+/* Parses a stored document (our own compact JSON text). */
+static int
+parse_doc(sqlite3_stmt *st, int col, json_t **doc)
+{
+	const char *t = (const char *)sqlite3_column_text(st, col);
+	json_error_t err;
+
+	if (t == NULL)
+		return PORTEN_ERR_NOMEM;
+	*doc = json_loadb(t, (size_t)sqlite3_column_bytes(st, col), 0, &err);
+	if (*doc == NULL) {
+		log_error("freg: register: stored document does not parse: %s", err.text);
+		return PORTEN_ERR_INTERNAL;
+	}
+	return 0;
+}
+
+int
+freg_register_person(freg_register *reg, const char *pid, json_t **doc, char *current_pid,
+	char *persondoc_id)
+{
+	struct conn *c = NULL;
+	sqlite3_stmt *st = NULL;
+	char cp[PID_LEN + 1], pd[FREG_DOC_ID_LEN + 1];
+	json_t *d = NULL;
+	int rc, r = PORTEN_ERR_INTERNAL;
+
+	if (reg == NULL)
+		return PORTEN_ERR_INVALID;
+	if (doc != NULL)
+		*doc = NULL;
+	if (!is_pid(pid))
+		return PORTEN_ERR_NOT_FOUND;
+	if ((r = conn_get(reg, &c)) != 0)
+		goto out;
+	if ((r = query(c, ST_PERSON_READ, &st, "s", pid)) != 0)
+		goto out;
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		r = rc == SQLITE_DONE ? PORTEN_ERR_NOT_FOUND : db_err(c->db, rc, "person");
+		goto out;
+	}
+	if ((r = copy_col(st, 0, cp, sizeof(cp))) != 0 ||
+	    (r = copy_col(st, 1, pd, sizeof(pd))) != 0)
+		goto out;
+	if (doc != NULL && (r = parse_doc(st, 2, &d)) != 0)
+		goto out;
+	if (current_pid != NULL)
+		memcpy(current_pid, cp, sizeof(cp));
+	if (persondoc_id != NULL)
+		memcpy(persondoc_id, pd, sizeof(pd));
+	if (doc != NULL) {
+		*doc = d;
+		d = NULL;
+	}
+	r = 0;
+out:
+	json_decref(d);
+	stmt_done(st);
+	conn_put(reg, c);
+	return r;
+}
+
+int
+freg_register_persondoc(freg_register *reg, const char *id, json_t **doc, int64_t *superseded)
+{
+	struct conn *c = NULL;
+	sqlite3_stmt *st = NULL;
+	char key[FREG_DOC_ID_LEN + 1];
+	int rc, r = PORTEN_ERR_INTERNAL;
+
+	if (reg == NULL)
+		return PORTEN_ERR_INVALID;
+	if (doc != NULL)
+		*doc = NULL;
+	if (!norm_id(id, key))
+		return PORTEN_ERR_NOT_FOUND;
+	if ((r = conn_get(reg, &c)) != 0)
+		goto out;
+	if ((r = query(c, ST_PDOC_READ, &st, "s", key)) != 0)
+		goto out;
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		r = rc == SQLITE_DONE ? PORTEN_ERR_NOT_FOUND : db_err(c->db, rc, "persondoc");
+		goto out;
+	}
+	if (superseded != NULL)
+		*superseded = sqlite3_column_int64(st, 1);
+	if (doc != NULL && (r = parse_doc(st, 0, doc)) != 0)
+		goto out;
+	r = 0;
+out:
+	stmt_done(st);
+	conn_put(reg, c);
+	return r;
+}
+
+int
+freg_register_count(freg_register *reg, size_t *persons)
+{
+	struct conn *c = NULL;
+	int64_t maxslot = 0;
+	bool found;
+	int r;
+
+	if (reg == NULL || persons == NULL)
+		return PORTEN_ERR_INVALID;
+	if ((r = conn_get(reg, &c)) != 0)
+		return r;
+	if ((r = query_int(c, ST_SLOT_MAX, &maxslot, &found, "")) == 0)
+		*persons = found ? (size_t)maxslot + 1 : 0;
+	conn_put(reg, c);
+	return r;
+}
+
+int
+freg_register_pick(freg_register *reg, size_t index, char current_pid[12])
+{
+	struct conn *c = NULL;
+	sqlite3_stmt *st = NULL;
+	int rc, r = PORTEN_ERR_INTERNAL;
+
+	if (reg == NULL || current_pid == NULL)
+		return PORTEN_ERR_INVALID;
+	if (index > (size_t)INT64_MAX)
+		return PORTEN_ERR_NOT_FOUND;
+	if ((r = conn_get(reg, &c)) != 0)
+		goto out;
+	if ((r = query(c, ST_PICK, &st, "i", (int64_t)index)) != 0)
+		goto out;
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		r = rc == SQLITE_DONE ? PORTEN_ERR_NOT_FOUND : db_err(c->db, rc, "pick");
+		goto out;
+	}
+	r = copy_col(st, 0, current_pid, PID_LEN + 1);
+out:
+	stmt_done(st);
+	conn_put(reg, c);
+	return r;
+}
+
+/* ---- retention ---- */
+
+int
+freg_register_purge(freg_register *reg, int64_t feed_before, int64_t doc_before,
+	size_t *deleted)
+{
+	struct conn *c = NULL;
+	sqlite3_stmt *st = NULL;
+	int64_t minref = INT64_MAX, doccut = INT64_MAX, v;
+	size_t total = 0;
+	bool found;
+	int rc, r = PORTEN_ERR_INTERNAL;
+
+	if (reg == NULL)
+		return PORTEN_ERR_INVALID;
+	if ((r = write_begin(reg, &c)) != 0)
+		return r;
+	for (int p = 0; p < FREG_PKG_COUNT; p++) {
+		int64_t first = 1, last = 0, cut;
+
+		if ((r = query(c, ST_HEAD_GET, &st, "i", (int64_t)p)) != 0)
+			goto out;
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW) {
+			last = sqlite3_column_int64(st, 0);
+			first = sqlite3_column_int64(st, 1);
+		} else if (rc != SQLITE_DONE) {
+			r = db_err(c->db, rc, "purge");
+			goto out;
+		}
+		stmt_done(st);
+		st = NULL;
+		/* The first row to keep; every row before it goes, so the feed stays dense. */
+		if ((r = query_int(c, ST_FEED_CUT, &cut, &found, "iii", (int64_t)p, first,
+		                   feed_before)) != 0)
+			goto out;
+		if (!found)
+			cut = last + 1;
+		if (cut > first) {
+			if ((r = exec(c, ST_FEED_DEL, "iii", (int64_t)p, first, cut)) != 0)
+				goto out;
+			total += (size_t)sqlite3_changes(c->db);
+			if ((r = exec(c, ST_HEAD_SET_FIRST, "iii", (int64_t)p, last, cut)) != 0)
+				goto out;
+		}
+		/* Event rowids grow with seq: the first kept row names this feed's oldest. */
+		if (cut <= last) {
+			if ((r = query_int(c, ST_FEED_EVENT_AT, &v, &found, "ii", (int64_t)p,
+			                   cut)) != 0)
+				goto out;
+			if (found && v < minref)
+				minref = v;
+		}
+	}
+	/* Event documents up to the first one stored at or after doc_before; an event's
+	 * feed-row facts go once no feed names it and its document is gone. */
+	if ((r = query_int(c, ST_DOC_CUT, &v, &found, "i", doc_before)) != 0)
+		goto out;
+	if (found)
+		doccut = v;
+	if ((r = exec(c, ST_DOC_DEL, "i", doccut)) != 0)
+		goto out;
+	total += (size_t)sqlite3_changes(c->db);
+	if ((r = exec(c, ST_EVENT_DEL, "i", doccut < minref ? doccut : minref)) != 0)
+		goto out;
+	if ((r = exec(c, ST_PDOC_PURGE, "i", doc_before)) != 0)
+		goto out;
+	total += (size_t)sqlite3_changes(c->db);
+	r = 0;
+out:
+	stmt_done(st);
+	r = write_end(reg, c, r);
+	if (r == 0) {
+		if (deleted != NULL)
+			*deleted = total;
+		log_info("freg: register: retention removed %zu rows", total);
+	}
+	return r;
+}
+
+/* ---- consumers ---- */
+
+#define PKG_MASK_ALL ((1u << FREG_PKG_COUNT) - 1)
+
+int
+freg_register_consumer_set(freg_register *reg, const char *orgno, unsigned mask)
+{
+	struct conn *c = NULL;
+	int r;
+
+	if (reg == NULL || !is_digits(orgno, ORGNO_LEN) || (mask & ~PKG_MASK_ALL) != 0)
+		return PORTEN_ERR_INVALID;
+	if ((r = write_begin(reg, &c)) != 0)
+		return r;
+	r = mask == 0 ? exec(c, ST_CONS_DEL, "s", orgno) :
+	    exec(c, ST_CONS_SET, "si", orgno, (int64_t)mask);
+	return write_end(reg, c, r);
+}
+
+int
+freg_register_consumer_get(freg_register *reg, const char *orgno, unsigned *mask)
+{
+	struct conn *c = NULL;
+	int64_t v = 0;
+	bool found;
+	int r;
+
+	if (reg == NULL || mask == NULL)
+		return PORTEN_ERR_INVALID;
+	if (!is_digits(orgno, ORGNO_LEN))
+		return PORTEN_ERR_NOT_FOUND;
+	if ((r = conn_get(reg, &c)) != 0)
+		return r;
+	r = query_int(c, ST_CONS_GET, &v, &found, "s", orgno);
+	if (r == 0 && !found)
+		r = PORTEN_ERR_NOT_FOUND;
+	if (r == 0)
+		*mask = (unsigned)v & PKG_MASK_ALL;
+	conn_put(reg, c);
+	return r;
+}
+
+int
+freg_register_consumer_list(freg_register *reg, freg_consumer_fn fn, void *ctx)
+{
+	struct conn *c = NULL;
+	sqlite3_stmt *st = NULL;
+	char orgno[ORGNO_LEN + 1];
+	int rc, r = PORTEN_ERR_INTERNAL;
+
+	if (reg == NULL || fn == NULL)
+		return PORTEN_ERR_INVALID;
+	if ((r = conn_get(reg, &c)) != 0)
+		goto out;
+	if ((r = query(c, ST_CONS_LIST, &st, "")) != 0)
+		goto out;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((r = copy_col(st, 0, orgno, sizeof(orgno))) != 0)
+			goto out;
+		if ((r = fn(ctx, orgno, (unsigned)sqlite3_column_int64(st, 1) & PKG_MASK_ALL)) != 0)
+			goto out;
+	}
+	r = rc == SQLITE_DONE ? 0 : db_err(c->db, rc, "consumers");
+out:
+	stmt_done(st);
+	conn_put(reg, c);
+	return r;
+}
+
+/* ---- audit ---- */
+
+/* A fixed-size string field that holds its NUL. */
+#define TERMINATED(f) (memchr((f), '\0', sizeof(f)) != NULL)
+
+int
+freg_register_audit_append(freg_register *reg, const struct freg_audit *a, size_t n)
+{
+	struct conn *c = NULL;
+	int r = PORTEN_ERR_INTERNAL;
+
+	if (reg == NULL || (a == NULL && n > 0))
+		return PORTEN_ERR_INVALID;
+	if (n == 0)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!TERMINATED(a[i].consumer) || a[i].consumer[0] == '\0' ||
+		    !TERMINATED(a[i].supplier) || !TERMINATED(a[i].resource) ||
+		    !TERMINATED(a[i].pid) || (unsigned)a[i].pkg >= FREG_PKG_COUNT) {
+			log_warn("freg: register: audit record %zu refused: malformed", i);
+			return PORTEN_ERR_INVALID;
+		}
+	}
+	if ((r = write_begin(reg, &c)) != 0)
+		return r;
+	for (size_t i = 0; i < n && r == 0; i++)
+		r = exec(c, ST_AUDIT_INS, "ississi", a[i].at, a[i].consumer, a[i].supplier,
+		         (int64_t)a[i].pkg, a[i].resource, a[i].pid, (int64_t)a[i].status);
+	return write_end(reg, c, r);
+}
+
+int
+freg_register_audit_query(freg_register *reg, int64_t from, int64_t to,
+	const char *consumer, const char *pid, size_t limit, freg_audit_fn fn, void *ctx)
+{
+	struct conn *c = NULL;
+	sqlite3_stmt *st = NULL;
+	struct freg_audit a;
+	bool by_cons = consumer != NULL && consumer[0] != '\0';
+	bool by_pid = pid != NULL && pid[0] != '\0';
+	int id = by_cons ? (by_pid ? ST_AUDIT_Q_BOTH : ST_AUDIT_Q_CONS) :
+	         (by_pid ? ST_AUDIT_Q_PID : ST_AUDIT_Q);
+	int64_t lim = limit > (size_t)INT64_MAX ? INT64_MAX : (int64_t)limit;
+	int rc, r = PORTEN_ERR_INTERNAL;
+
+	if (reg == NULL || fn == NULL)
+		return PORTEN_ERR_INVALID;
+	if (limit == 0)
+		return 0;
+	if (to == 0)
+		to = INT64_MAX;
+	if ((r = conn_get(reg, &c)) != 0)
+		goto out;
+	r = by_cons && by_pid ? query(c, id, &st, "iiiss", from, to, lim, consumer, pid) :
+	    by_cons ? query(c, id, &st, "iiis", from, to, lim, consumer) :
+	    by_pid ? query(c, id, &st, "iii-s", from, to, lim, pid) :
+	    query(c, id, &st, "iii", from, to, lim);
+	if (r != 0)
+		goto out;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t pkg = sqlite3_column_int64(st, 3);
+
+		memset(&a, 0, sizeof(a));
+		a.at = sqlite3_column_int64(st, 0);
+		if ((r = copy_col(st, 1, a.consumer, sizeof(a.consumer))) != 0 ||
+		    (r = copy_col(st, 2, a.supplier, sizeof(a.supplier))) != 0 ||
+		    (r = copy_col(st, 4, a.resource, sizeof(a.resource))) != 0 ||
+		    (r = copy_col(st, 5, a.pid, sizeof(a.pid))) != 0)
+			goto out;
+		a.pkg = pkg >= 0 && pkg < FREG_PKG_COUNT ? (enum freg_pkg)pkg : FREG_OMH;
+		a.status = (int)sqlite3_column_int64(st, 6);
+		if ((r = fn(ctx, &a)) != 0)
+			goto out;
+	}
+	r = rc == SQLITE_DONE ? 0 : db_err(c->db, rc, "audit");
+out:
+	stmt_done(st);
+	conn_put(reg, c);
+	return r;
+}
