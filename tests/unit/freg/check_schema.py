@@ -4,6 +4,10 @@ offentlig-med-hjemmel OpenAPI 1.5 contract.
 
     PORTEN_GEN_DUMP=/tmp/persons.jsonl build/unit_freg_test_gen   # 2000 persons
     tests/unit/freg/check_schema.py /tmp/persons.jsonl [openapi.yaml]
+    tests/unit/freg/check_schema.py --schema NAME FILE.jsonl [openapi.yaml]
+
+--schema names a component schema (default the Folkeregisterperson), or "array:NAME" for
+a JSON array of them, or "integer". FILE holds one JSON value per line.
 
 The contract defaults to ../shared/spec/freg-contracts/openapi-offentlig-med-hjemmel-1.5.yaml
 next to the source tree. Validates the subset of JSON Schema the contract uses: $ref, type,
@@ -27,10 +31,15 @@ def main():
     src = os.path.dirname(os.path.abspath(__file__))
     default = os.path.join(src, "../../../../shared/spec/freg-contracts/"
                                 "openapi-offentlig-med-hjemmel-1.5.yaml")
-    if len(sys.argv) < 2:
+    args = sys.argv[1:]
+    root = PERSON
+    if len(args) >= 2 and args[0] == "--schema":
+        root = args[1]
+        args = args[2:]
+    if len(args) < 1:
         print(__doc__)
         return 2
-    contract = sys.argv[2] if len(sys.argv) > 2 else default
+    contract = args[1] if len(args) > 1 else default
     if not os.path.exists(contract):
         print("contract not found: %s (skipped)" % contract)
         return 2
@@ -91,11 +100,23 @@ def main():
             if not isinstance(v, (int, float)) or isinstance(v, bool):
                 errors.append("%s: not a number" % path)
 
+    if root == "integer":
+        top = {"type": "integer"}
+    elif root.startswith("array:"):
+        if root[6:] not in schemas:
+            print("no schema %s in the contract" % root[6:])
+            return 1
+        top = {"type": "array", "items": schemas[root[6:]]}
+    elif root in schemas:
+        top = schemas[root]
+    else:
+        print("no schema %s in the contract" % root)
+        return 1
     n = 0
-    with open(sys.argv[1], encoding="utf-8") as f:
+    with open(args[0], encoding="utf-8") as f:
         for line in f:
             if line.strip():
-                check(json.loads(line), schemas[PERSON], "person%d" % n)
+                check(json.loads(line), top, "person%d" % n if root == PERSON else "doc%d" % n)
                 n += 1
     for e in errors[:50]:
         print("error:", e)
