@@ -16,6 +16,7 @@
 #include "porten/pki.h"
 #include "authz_serve.h"
 #include "commands.h"
+#include "server_tls.h"
 #include "opts.h"
 
 #define OFF(f) offsetof(struct authz_opts, f)
@@ -51,17 +52,6 @@ static const struct opt_cmd authz_cmd = {
 	authz_opts_table, sizeof(authz_opts_table) / sizeof(authz_opts_table[0]),
 };
 
-
-static int
-read_text(const char *path, char **out, const char *what)
-{
-	size_t len;
-	int r = porten_file_read(path, PORTEN_FILE_MAX, out, &len);
-
-	if (r != 0)
-		fprintf(stderr, "porten authz: cannot read %s '%s': %s\n", what, path, porten_strerror(r));
-	return r;
-}
 
 static int
 build_trust(const struct authz_opts *o, porten_trust **out)
@@ -125,7 +115,7 @@ authz_serve(const struct authz_opts *o, void (*on_ready)(const char *url, void *
 	porten_authz *az = NULL;
 	porten_http *http = NULL;
 	char host[256], uri[PATH_MAX + 16], keydir[PATH_MAX], errbuf[4096], url[512];
-	char *cert_pem = NULL, *key_pem = NULL, *cert_path = NULL, *key_path = NULL;
+	char *cert_pem = NULL, *key_pem = NULL;
 	sigset_t stopset;
 	int sig;
 	unsigned port;
@@ -213,23 +203,8 @@ authz_serve(const struct authz_opts *o, void (*on_ready)(const char *url, void *
 	hc.threads = (unsigned)o->threads;
 	hc.server_name = "authz";
 	if (hc.tls) {
-		if (o->tls_cert) {
-			if (read_text(o->tls_cert, &cert_pem, "TLS certificate") || read_text(o->tls_key, &key_pem, "TLS key")) {
-				ex = PORTEN_EXIT_CONFIG;
-				goto out;
-			}
-		} else {
-			if ((r = porten_pki_server_tls(o->data, strcmp(host, "0.0.0.0") && strcmp(host, "::") ? host : NULL,
-			                               &cert_path, &key_path, NULL)) != 0) {
-				fprintf(stderr, "porten authz: cannot create TLS certificate in '%s/tls': %s\n", o->data, porten_strerror(r));
-				ex = PORTEN_EXIT_CONFIG;
-				goto out;
-			}
-			if (read_text(cert_path, &cert_pem, "TLS certificate") || read_text(key_path, &key_pem, "TLS key")) {
-				ex = PORTEN_EXIT_CONFIG;
-				goto out;
-			}
-		}
+		if ((ex = server_tls_load("porten authz", o->data, host, o->tls_cert, o->tls_key, &cert_pem, &key_pem)) != 0)
+			goto out;
 		hc.tls_cert_pem = cert_pem;
 		hc.tls_key_pem = key_pem;
 	}
@@ -263,13 +238,7 @@ out:
 	porten_authz_free(az);
 	porten_trust_free(trust);
 	porten_store_close(store);
-	if (key_pem) {
-		porten_wipe(key_pem, strlen(key_pem));
-		free(key_pem);
-	}
-	free(cert_pem);
-	free(cert_path);
-	free(key_path);
+	server_tls_free(cert_pem, key_pem);
 	return ex;
 }
 

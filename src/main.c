@@ -11,6 +11,7 @@ static const struct {
 } commands[] = {
 	{ "admin", cmd_admin, "manage scopes, access, clients and keys through porten authz's admin API" },
 	{ "authz", cmd_authz, "run the Maskinporten-compatible authorization server" },
+	{ "freg", cmd_freg, "run the Folkeregisteret-compatible register (event feed, documents)" },
 	{ "pki", cmd_pki, "make a test PKI: CAs, enterprise certificates, broken variants" },
 	{ "up", cmd_up, "start the sandbox on this machine with embedded defaults" },
 };

@@ -77,6 +77,9 @@ struct porten_resp {
 /* Request accessors; NULL when absent. */
 const char *porten_req_header(const struct porten_req *req, const char *name);
 const char *porten_req_query(const struct porten_req *req, const char *name);
+/* Like porten_req_query, but a value holding a NUL byte (%00) comes back as "\x01" (which
+ * no parameter parser accepts) instead of being cut short at the NUL. */
+const char *porten_req_query_strict(const struct porten_req *req, const char *name);
 /* Number of query arguments with this name (to refuse repeated parameters). */
 int porten_req_query_count(const struct porten_req *req, const char *name);
 

@@ -49,6 +49,18 @@ porten_req_query(const struct porten_req *req, const char *name)
 	return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
+const char *
+porten_req_query_strict(const struct porten_req *req, const char *name)
+{
+	const char *v = NULL;
+	size_t n = 0;
+
+	if (MHD_lookup_connection_value_n(req->conn, MHD_GET_ARGUMENT_KIND, name, strlen(name), &v,
+	                                  &n) != MHD_YES || v == NULL)
+		return NULL;
+	return strlen(v) == n ? v : "\x01";
+}
+
 struct count_ctx {
 	const char *name;
 	int n;

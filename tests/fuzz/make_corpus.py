@@ -422,6 +422,39 @@ def admin_bodies(m):
     return {k: compact(v).encode() for k, v in items.items()}
 
 
+def freg_inputs():
+    """Inputs of fuzz_freg: the first byte picks the parser (0 Accept, 1 JSON ids, 2 XML ids,
+    3 egenskapshendelse)."""
+    ids = ["0123456789abcdef0123456789abcdef", "7d9c19b1-4125-4f3a-9d2e-0123456789ab"]
+    items = {
+        "accept-json": b"\x00application/json",
+        "accept-list": b"\x00text/html;q=0.9, application/atom+xml;q=0.8, */*;q=0.1",
+        "accept-params": b"\x00application/xml; charset=\"utf-8\"; q=1.0, application/*;q=0.5",
+        "accept-bad": b"\x00a/b/c;;q=2",
+        "ids-json": b"\x01" + compact({"dokumentidentifikator": ids}).encode(),
+        "ids-json-bad": b"\x01" + compact({"dokumentidentifikator": [1, None, {"a": []}]}).encode(),
+        "ids-xml": b"\x02<r><dokumentidentifikator>" + ids[0].encode() + b"</dokumentidentifikator>"
+                   b"<dokumentidentifikator>" + ids[1].encode() + b"</dokumentidentifikator></r>",
+        "ids-xml-ns": b"\x02<?xml version=\"1.0\"?><x:r xmlns:x=\"urn:a\"><x:dokumentidentifikator>a"
+                      b"</x:dokumentidentifikator><!-- c --><![CDATA[z]]></x:r>",
+        "ids-xml-doctype": b"\x02<!DOCTYPE r [<!ENTITY a \"aaaaaaaa\"><!ENTITY b \"&a;&a;&a;\">]>"
+                           b"<r><dokumentidentifikator>&b;</dokumentidentifikator></r>",
+        "event-navn": b"\x03" + compact([{"entitet": "navn", "entitetsendring": "registrereNy",
+                                           "navn": {"fornavn": "Ola", "etternavn": "Nordmann",
+                                                    "ajourholdstidspunkt": "2024-01-01T10:00:00.000+01:00",
+                                                    "kilde": "Synutopia", "aarsak": "Navneendring",
+                                                    "gyldighetstidspunkt": "2024-01-01T00:00:00.000+01:00"}}]).encode(),
+        "event-annul": b"\x03" + compact([{"entitet": "doedsfall", "entitetsendring": "annullere"}]).encode(),
+        "event-korr": b"\x03" + compact([{"entitet": "status", "entitetsendring": "korrigere",
+                                           "status": {"status": "doed"}},
+                                          {"entitet": "kontaktadresse", "entitetsendring": "registrereNy",
+                                           "postadresse": {"postboksadresse": {"postboks": "1"}}}]).encode(),
+        "event-bad": b"\x03" + compact([{"entitet": "navn", "entitetsendring": "korrigereHistorisk"},
+                                          {"entitet": "x"}, 5]).encode(),
+    }
+    return items
+
+
 # ---------------------------------------------------------------- output
 
 def write_corpus(name, items):
@@ -449,8 +482,9 @@ def main():
     n2 = write_corpus("fuzz_jws", jws_shapes(m, g))
     n3 = write_corpus("fuzz_form", forms(g))
     n4 = write_corpus("fuzz_admin", admin_bodies(m))
-    print("fuzz_grant: %d seeds, fuzz_jws: %d seeds, fuzz_form: %d seeds, fuzz_admin: %d seeds, FUZZ_NOW=%d"
-          % (n, n2, n3, n4, m["now"]))
+    n5 = write_corpus("fuzz_freg", freg_inputs())
+    print("fuzz_grant: %d seeds, fuzz_jws: %d seeds, fuzz_form: %d seeds, fuzz_admin: %d seeds, "
+          "fuzz_freg: %d seeds, FUZZ_NOW=%d" % (n, n2, n3, n4, n5, m["now"]))
     return 0
 
 

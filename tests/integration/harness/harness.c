@@ -750,7 +750,7 @@ h_server_start_at(const char *file, int line, const struct h_server_opts *o)
 	}
 	snprintf(fake, sizeof(fake), "%lld", (long long)h_T);
 	argv[n++] = (char *)PORTEN_BIN;
-	argv[n++] = (char *)"authz";
+	argv[n++] = (char *)(o->command ? o->command : "authz");
 	argv[n++] = (char *)"--listen";
 	argv[n++] = (char *)"127.0.0.1:0";
 	argv[n++] = (char *)"--issuer";
@@ -769,7 +769,7 @@ h_server_start_at(const char *file, int line, const struct h_server_opts *o)
 		argv[n++] = (char *)"--seed";
 		argv[n++] = seedpath;
 	}
-	if (!o->no_trust) {
+	if (!o->no_trust && o->command == NULL) {
 		argv[n++] = (char *)"--trust-anchors";
 		argv[n++] = h_strf("%s/root.pem", pkidir);
 		argv[n++] = (char *)"--intermediates";
@@ -807,8 +807,8 @@ h_server_start_at(const char *file, int line, const struct h_server_opts *o)
 		h_fail_at(file, line, "porten authz did not print its listening line (exit status %d)",
 		          st >= 0 && WIFEXITED(st) ? WEXITSTATUS(st) : -1);
 	}
-	want = o->tls ? "porten authz: listening on https://127.0.0.1:" :
-	                "porten authz: listening on http://127.0.0.1:";
+	want = h_strf("porten %s: listening on %s://127.0.0.1:", o->command ? o->command : "authz",
+	              o->tls ? "https" : "http");
 	if (strncmp(lbuf, want, strlen(want)) != 0 || sscanf(lbuf + strlen(want), "%u", &port) != 1 ||
 	    port == 0 || strcmp(lbuf + strlen(want) + strspn(lbuf + strlen(want), "0123456789"), "/") != 0) {
 		kill(s->pid, SIGTERM);
@@ -819,11 +819,23 @@ h_server_start_at(const char *file, int line, const struct h_server_opts *o)
 	}
 	s->port = port;
 	/* The line was checked above: scheme, 127.0.0.1, digits and "/" fit in url. */
-	snprintf(s->url, sizeof(s->url), "%.100s", lbuf + strlen("porten authz: listening on "));
+	snprintf(s->url, sizeof(s->url), "%.100s", strstr(lbuf, "listening on ") + strlen("listening on "));
 	if (o->tls)
 		snprintf(s->ca_pem, sizeof(s->ca_pem), "%s/tls/ca.pem", s->data_dir);
 	register_server(s);
 	return s;
+}
+
+void
+h_server_kill(struct h_server *s)
+{
+	if (s == NULL)
+		return;
+	unregister_server(s);
+	kill(s->pid, SIGKILL);
+	wait_child(s->pid, -1);
+	close(s->out_fd);
+	free(s);
 }
 
 void
@@ -953,7 +965,7 @@ h_http_url(const char *url, const char *cainfo, const char *method, const char *
 	r->len = b.len;
 	r->headers = h_keep(h.data ? h.data : calloc(1, 1));
 	if (r->len > 0)
-		r->json = h_keep_json(json_loadb(r->body, r->len, JSON_REJECT_DUPLICATES, NULL));
+		r->json = h_keep_json(json_loadb(r->body, r->len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, NULL));
 	return r;
 }
 

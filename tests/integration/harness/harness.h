@@ -124,6 +124,8 @@ struct h_server_opts {
 	bool no_trust;                 /* no --trust-anchors/--intermediates/--crl */
 	const char *const *extra;      /* NULL-terminated extra arguments */
 	bool real_clock;               /* no --fake-now: the server runs on the wall clock */
+	const char *command;           /* NULL: "authz"; "freg" starts porten freg (no trust
+	                                * arguments; give --issuer-url etc. in extra) */
 };
 struct h_server {
 	pid_t pid;
@@ -143,6 +145,8 @@ struct h_server {
 #define h_server_stop(s) h_server_stop_at(H_LOC, (s))
 struct h_server *h_server_start_at(const char *file, int line, const struct h_server_opts *o);
 void h_server_stop_at(const char *file, int line, struct h_server *s);
+/* SIGKILL, reap, forget: a crash at an arbitrary moment (s is freed). */
+void h_server_kill(struct h_server *s);
 
 /* ---- HTTP ---- */
 struct h_resp {
