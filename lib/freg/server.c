@@ -13,6 +13,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -329,7 +330,9 @@ rate_take(freg_server *s, const char *ip)
 	else {
 		double need = (1.0 - slot->tokens) / per_s;
 
-		wait = (int)need + 1;
+		wait = (int)ceil(need);
+		if (wait < 1)
+			wait = 1;
 	}
 	pthread_mutex_unlock(&s->rate_mu[shard]);
 	return wait;

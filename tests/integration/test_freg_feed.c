@@ -811,6 +811,32 @@ every_call_is_audited(void **state)
 	assert_null(strstr(out, "\"consumer\":\"" ORG_OMH "\""));
 }
 
+/* ---- throttling (line 54) ---- */
+
+static void
+throttled_per_ip_with_retry_after(void **state)
+{
+	struct h_server *keep = fr, *s;
+	const char *t = tok(omh, SC_OMH);
+	struct h_resp *r;
+
+	(void)state;
+	/* 20 per minute on a pinned clock: exactly 20 pass, the 21st is refused, whatever
+	 * they are (throttling comes before authentication) */
+	fr = s = start_freg(h_strf("%s/freg-throttle", h_tmpdir()), 0, "20");
+	for (int i = 0; i < 10; i++)
+		H_ASSERT_INT(get(P_OMH "hendelser/siste/sekvensnummer", t, NULL)->status, 200);
+	for (int i = 0; i < 10; i++)
+		expect_freg_error(get(P_OMH "hendelser/siste/sekvensnummer", NULL, NULL), 401, "FREG-003");
+	r = get(P_OMH "hendelser/siste/sekvensnummer", t, NULL);
+	expect_freg_error(r, 429, "FREG-008");
+	/* one request comes back every 60/20 = 3 seconds */
+	H_ASSERT_STR(h_header(r, "Retry-After"), "3");
+	expect_freg_error(get(P_OMH "hendelser/feed?seq=1", NULL, NULL), 429, "FREG-008");
+	fr = keep;
+	h_server_stop(s);
+}
+
 /* ---- TLS (the default) ---- */
 
 static void
@@ -960,6 +986,7 @@ main(void)
 		cmocka_unit_test(every_call_is_audited),
 		cmocka_unit_test(responses_match_openapi),
 		cmocka_unit_test(tls_by_default),
+		cmocka_unit_test(throttled_per_ip_with_retry_after),
 		cmocka_unit_test(seq_older_than_36_months_is_406),
 	};
 
