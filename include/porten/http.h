@@ -72,6 +72,10 @@ struct porten_resp {
 	struct porten_header headers[PORTEN_RESP_HEADERS_MAX];
 	char *header_values[PORTEN_RESP_HEADERS_MAX];   /* owned copies */
 	size_t nheaders;
+	/* Instead of body: the first body_fd_len bytes of a file (porten_resp_fd). */
+	int body_fd;
+	size_t body_fd_len;
+	bool has_fd;
 };
 
 /* Request accessors; NULL when absent. */
@@ -89,6 +93,12 @@ int porten_resp_header(struct porten_resp *resp, const char *name, const char *v
 int porten_resp_json(struct porten_resp *resp, int status, const json_t *body);
 int porten_resp_text(struct porten_resp *resp, int status, const char *content_type,
                      const char *text, size_t len);
+/* Answers with the first len bytes of fd (read with pread/sendfile from offset 0; the
+ * file offset is not used), taking ownership of fd: it is closed once sent, or at once
+ * on failure. Over plain HTTP libmicrohttpd sends it with sendfile, without copying
+ * through user space: for large immutable bodies such as full feed pages. */
+int porten_resp_fd(struct porten_resp *resp, int status, const char *content_type, int fd,
+                   size_t len);
 
 int porten_http_start(const struct porten_http_config *cfg, const struct porten_route *routes,
                       size_t nroutes, porten_error_handler on_error, void *ctx, porten_http **out);

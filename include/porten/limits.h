@@ -5,7 +5,7 @@
 
 /* HTTP, before authentication */
 #define PORTEN_HTTP_HEADER_MAX        (16 * 1024)   /* whole request header block */
-#define PORTEN_HTTP_CONN_MEMORY       (64 * 1024)   /* libmicrohttpd per-connection pool */
+#define PORTEN_HTTP_CONN_MEMORY       (32 * 1024)   /* libmicrohttpd per-connection pool (zeroed per request) */
 #define PORTEN_HTTP_CONN_TIMEOUT_S    15            /* idle connection timeout */
 #define PORTEN_HTTP_CONN_MAX          4096          /* concurrent connections */
 #define PORTEN_HTTP_CONN_PER_IP_MAX   1024          /* concurrent connections from one IP */

@@ -128,6 +128,10 @@ int freg_register_purge(freg_register *r, int64_t feed_before, int64_t doc_befor
 int freg_register_consumer_set(freg_register *r, const char *orgno, unsigned mask);
 /* PORTEN_ERR_NOT_FOUND for an organisation the register does not know. */
 int freg_register_consumer_get(freg_register *r, const char *orgno, unsigned *mask);
+/* What one register call needs, in one read: the packages of orgno (0 when unknown) and
+ * the bounds of package p as freg_register_feed_bounds gives them. */
+int freg_register_call_state(freg_register *r, const char *orgno, enum freg_pkg p, unsigned *mask,
+                             int64_t *first, int64_t *last);
 typedef int (*freg_consumer_fn)(void *ctx, const char *orgno, unsigned mask);
 int freg_register_consumer_list(freg_register *r, freg_consumer_fn fn, void *ctx);
 

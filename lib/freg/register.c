@@ -68,6 +68,7 @@ enum {
 	/* reads */
 	ST_FEED_READ,
 	ST_HEAD_GET,
+	ST_CALL_STATE,
 	ST_EVENT_DOC,
 	ST_PERSON_READ,
 	ST_PDOC_READ,
@@ -132,6 +133,9 @@ static const char *const stmt_sql[ST_COUNT] = {
 	                 "FROM freg_feed AS f JOIN freg_event AS e ON e.rowid = f.event "
 	                 "WHERE f.package = ?1 AND f.seq >= ?2 ORDER BY f.seq LIMIT ?3",
 	[ST_HEAD_GET] = "SELECT last, first FROM freg_feed_head WHERE package = ?1",
+	[ST_CALL_STATE] = "SELECT (SELECT mask FROM freg_consumer WHERE orgno = ?1), "
+	                  "(SELECT last FROM freg_feed_head WHERE package = ?2), "
+	                  "(SELECT first FROM freg_feed_head WHERE package = ?2)",
 	[ST_EVENT_DOC] = "SELECT d.doc, e.stored FROM freg_event AS e "
 	                 "JOIN freg_event_doc AS d ON d.event = e.rowid WHERE e.id = ?1",
 	[ST_PERSON_READ] = "SELECT p.pid, d.id, d.doc FROM freg_ident AS i "
@@ -1421,6 +1425,40 @@ freg_register_consumer_get(freg_register *reg, const char *orgno, unsigned *mask
 		r = PORTEN_ERR_NOT_FOUND;
 	if (r == 0)
 		*mask = (unsigned)v & PKG_MASK_ALL;
+	conn_put(reg, c);
+	return r;
+}
+
+int
+freg_register_call_state(freg_register *reg, const char *orgno, enum freg_pkg p, unsigned *mask,
+	int64_t *first, int64_t *last)
+{
+	struct conn *c = NULL;
+	sqlite3_stmt *st = NULL;
+	int rc, r;
+
+	if (reg == NULL || mask == NULL || first == NULL || last == NULL || (unsigned)p >= FREG_PKG_COUNT)
+		return PORTEN_ERR_INVALID;
+	*mask = 0;
+	*first = 1;
+	*last = 0;
+	if ((r = conn_get(reg, &c)) != 0)
+		return r;
+	if ((r = query(c, ST_CALL_STATE, &st, "si", is_digits(orgno, ORGNO_LEN) ? orgno : "", (int64_t)p)) != 0)
+		goto out;
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		r = db_err(c->db, rc, "call state");
+		goto out;
+	}
+	if (sqlite3_column_type(st, 0) != SQLITE_NULL)
+		*mask = (unsigned)sqlite3_column_int64(st, 0) & PKG_MASK_ALL;
+	if (sqlite3_column_type(st, 1) != SQLITE_NULL)
+		*last = sqlite3_column_int64(st, 1);
+	if (sqlite3_column_type(st, 2) != SQLITE_NULL)
+		*first = sqlite3_column_int64(st, 2);
+out:
+	stmt_done(st);
 	conn_put(reg, c);
 	return r;
 }

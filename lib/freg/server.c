@@ -1,3 +1,4 @@
+#define _GNU_SOURCE 1
 /* The HTTP surface of porten freg (spec/folkeregisteret.md 1, 2, 6; docs/freg.md).
  *
  * One prefix route takes every /folkeregisteret/ request and handles it in a fixed order,
@@ -20,6 +21,8 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <libxml/parser.h>
 #include <libxml/tree.h>
@@ -83,7 +86,7 @@ struct page {
 	int fmt;
 	char host[128];
 	char etag[96];
-	char *data;
+	int fd;                 /* memfd holding the rendered page: sent with sendfile */
 	size_t len;
 };
 
@@ -230,11 +233,46 @@ freg_server_new(const struct freg_server_config *cfg, freg_server **out)
 	return 0;
 }
 
+static int
+write_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static int
+read_page(const struct page *pg, struct porten_buf *out)
+{
+	char buf[65536];
+	size_t off = 0;
+
+	while (off < pg->len) {
+		size_t want = pg->len - off < sizeof(buf) ? pg->len - off : sizeof(buf);
+		ssize_t n = pread(pg->fd, buf, want, (off_t)off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0 || porten_buf_append(out, buf, (size_t)n) != 0)
+			return -1;
+		off += (size_t)n;
+	}
+	return 0;
+}
+
 static void
 page_unref(struct page *p)
 {
 	if (p != NULL && --p->refs == 0) {
-		free(p->data);
+		close(p->fd);
 		free(p);
 	}
 }
@@ -480,6 +518,7 @@ struct call {
 	bool xml;                         /* answer errors in XML */
 	char audit_res[48];
 	char audit_pid[12];
+	int64_t first, last;              /* the package's feed bounds, read with the registry */
 };
 
 static void
@@ -730,7 +769,7 @@ feed_url(struct call *c, char *out, size_t outsz)
 
 static int
 render_atom(struct call *c, struct porten_buf *out, int64_t from, int64_t next_hint,
-            size_t *count, int64_t *last)
+            size_t limit, size_t *count, int64_t *last)
 {
 	xmlBufferPtr xb = xmlBufferCreate();
 	xmlTextWriterPtr w = xb ? xmlNewTextWriterMemory(xb, 0) : NULL;
@@ -766,7 +805,8 @@ render_atom(struct call *c, struct porten_buf *out, int64_t from, int64_t next_h
 	freg_ts_format(porten_now(), 0, ts);
 	e |= xmlTextWriterWriteElement(w, BAD_CAST "updated", BAD_CAST ts) < 0;
 	rc = e ? PORTEN_ERR_NOMEM
-	       : freg_register_feed(c->s->reg, c->pkg, from, PORTEN_FREG_FEED_PAGE, render_atom_row, &r);
+	     : limit == 0 ? 0
+	     : freg_register_feed(c->s->reg, c->pkg, from == 0 ? 1 : from, limit, render_atom_row, &r);
 	if (rc == 0 && xmlTextWriterEndDocument(w) < 0)
 		rc = PORTEN_ERR_NOMEM;
 	xmlFreeTextWriter(w);
@@ -853,10 +893,8 @@ h_feed(struct call *c)
 		send_err(c, FREG_E_INPUT, "seq må være et heltall fra og med 0");
 		return;
 	}
-	if ((r = freg_register_feed_bounds(s->reg, c->pkg, &first, &last)) != 0) {
-		send_err(c, r == PORTEN_ERR_UNAVAILABLE ? FREG_E_UNAVAILABLE : FREG_E_SERVICE, NULL);
-		return;
-	}
+	first = c->first;
+	last = c->last;
 	from = seq == 0 ? 1 : seq;
 	if (from < first) {
 		send_err(c, FREG_E_SEQ_TOO_OLD, NULL);
@@ -893,7 +931,21 @@ h_feed(struct call *c)
 			pg = NULL;
 		pthread_mutex_unlock(&s->page_mu);
 		if (pg) {
-			send_bytes(c, ct[fmt], pg->data, pg->len);
+			int fd = dup(pg->fd);
+
+			if (fd >= 0) {
+				porten_resp_fd(c->resp, 200, ct[fmt], fd, pg->len);
+			} else {
+				/* out of descriptors: copy instead */
+				porten_buf_reset(&c->resp->body);
+				if (porten_buf_append(&c->resp->body, "", 0) != 0 ||
+				    read_page(pg, &c->resp->body) != 0)
+					send_err(c, FREG_E_SERVICE, NULL);
+				else {
+					c->resp->status = 200;
+					c->resp->content_type = ct[fmt];
+				}
+			}
 			pthread_mutex_lock(&s->page_mu);
 			page_unref(pg);
 			pthread_mutex_unlock(&s->page_mu);
@@ -905,9 +957,11 @@ h_feed(struct call *c)
 	if (fmt == FMT_JSON) {
 		struct render rd = { .pi = c->pi, .out = &c->resp->body };
 
+		/* Read exactly the rows the bounds promised (the ETag names them): events
+		 * appended since belong to the next call. */
 		r = porten_buf_appends(&c->resp->body, "[");
-		if (r == 0)
-			r = freg_register_feed(s->reg, c->pkg, from, PORTEN_FREG_FEED_PAGE, render_json_row, &rd);
+		if (r == 0 && count > 0)
+			r = freg_register_feed(s->reg, c->pkg, from, (size_t)count, render_json_row, &rd);
 		if (r == 0)
 			r = porten_buf_appends(&c->resp->body, "]");
 		if (r == 0 && (int64_t)rd.count != count)
@@ -916,7 +970,7 @@ h_feed(struct call *c)
 		size_t n;
 		int64_t l;
 
-		r = render_atom(c, &c->resp->body, seq, count ? lastp + 1 : seq, &n, &l);
+		r = render_atom(c, &c->resp->body, seq, count ? lastp + 1 : seq, (size_t)count, &n, &l);
 		if (r == 0 && (int64_t)n != count)
 			r = PORTEN_ERR_CONFLICT;
 	}
@@ -936,11 +990,13 @@ h_feed(struct call *c)
 		snprintf(pg->host, sizeof(pg->host), "%s", host);
 		snprintf(pg->etag, sizeof(pg->etag), "%s", etag);
 		pg->len = c->resp->body.len;
-		if ((pg->data = malloc(pg->len)) == NULL) {
+		pg->fd = memfd_create("freg-page", MFD_CLOEXEC);
+		if (pg->fd < 0 || write_all(pg->fd, c->resp->body.data, pg->len) != 0) {
+			if (pg->fd >= 0)
+				close(pg->fd);
 			free(pg);
 			return;
 		}
-		memcpy(pg->data, c->resp->body.data, pg->len);
 		pthread_mutex_lock(&s->page_mu);
 		page_unref(s->pages[slot]);
 		s->pages[slot] = pg;
@@ -953,9 +1009,7 @@ h_siste(struct call *c)
 {
 	static const char *const offers[] = { "application/json", "text/plain", "application/xml", NULL };
 	int fmt = freg_accept_pick(porten_req_header(c->req, "Accept"), offers);
-	int64_t first, last;
 	char num[32];
-	int r;
 
 	snprintf(c->audit_res, sizeof(c->audit_res), "hendelser/siste/sekvensnummer");
 	if (fmt < 0) {
@@ -963,11 +1017,7 @@ h_siste(struct call *c)
 		return;
 	}
 	c->xml = fmt == 2;
-	if ((r = freg_register_feed_bounds(c->s->reg, c->pkg, &first, &last)) != 0) {
-		send_err(c, r == PORTEN_ERR_UNAVAILABLE ? FREG_E_UNAVAILABLE : FREG_E_SERVICE, NULL);
-		return;
-	}
-	snprintf(num, sizeof(num), "%" PRId64, last);
+	snprintf(num, sizeof(num), "%" PRId64, c->last);
 	if (fmt == 2) {
 		char x[160];
 		int n = snprintf(x, sizeof(x), "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
@@ -1422,9 +1472,9 @@ h_freg(struct porten_req *req, struct porten_resp *resp, void *ctx)
 		return;
 	}
 	{
-		int r = freg_register_consumer_get(c.s->reg, c.bearer.consumer_orgno, &mask);
+		int r = freg_register_call_state(c.s->reg, c.bearer.consumer_orgno, c.pkg, &mask, &c.first, &c.last);
 
-		if (r != 0 && r != PORTEN_ERR_NOT_FOUND) {
+		if (r != 0) {
 			send_err(&c, r == PORTEN_ERR_UNAVAILABLE ? FREG_E_UNAVAILABLE : FREG_E_SERVICE, NULL);
 			return;
 		}

@@ -49,6 +49,20 @@ porten_req_query(const struct porten_req *req, const char *name)
 	return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
+int
+porten_resp_fd(struct porten_resp *resp, int status, const char *content_type, int fd, size_t len)
+{
+	if (resp->has_fd)
+		close(resp->body_fd);
+	porten_buf_reset(&resp->body);
+	resp->status = status;
+	resp->content_type = content_type;
+	resp->body_fd = fd;
+	resp->body_fd_len = len;
+	resp->has_fd = true;
+	return 0;
+}
+
 const char *
 porten_req_query_strict(const struct porten_req *req, const char *name)
 {
@@ -109,6 +123,10 @@ porten_resp_json(struct porten_resp *resp, int status, const json_t *body)
 
 	if ((s = json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY)) == NULL)
 		return PORTEN_ERR_NOMEM;
+	if (resp->has_fd) {
+		close(resp->body_fd);
+		resp->has_fd = false;
+	}
 	porten_buf_reset(&resp->body);
 	r = porten_buf_appends(&resp->body, s);
 	free(s);
@@ -130,6 +148,10 @@ porten_resp_text(struct porten_resp *resp, int status, const char *content_type,
 static void
 resp_release(struct porten_resp *resp)
 {
+	if (resp->has_fd) {
+		close(resp->body_fd);
+		resp->has_fd = false;
+	}
 	porten_buf_release(&resp->body);
 	for (size_t i = 0; i < resp->nheaders; i++)
 		free(resp->header_values[i]);
@@ -186,12 +208,23 @@ send_resp(struct porten_http *h, struct MHD_Connection *conn, struct conn_state 
 {
 	struct MHD_Response *mr;
 	enum MHD_Result ret;
-	size_t len = resp->body.len;
-	char *data = porten_buf_detach(&resp->body, NULL);
+	size_t len;
 
-	mr = MHD_create_response_from_buffer_with_free_callback(len, data, free);
+	if (resp->has_fd) {
+		len = resp->body_fd_len;
+		mr = MHD_create_response_from_fd(len, resp->body_fd);
+		if (mr != NULL)
+			resp->has_fd = false;       /* libmicrohttpd closes it */
+	} else {
+		char *data;
+
+		len = resp->body.len;
+		data = porten_buf_detach(&resp->body, NULL);
+		mr = MHD_create_response_from_buffer_with_free_callback(len, data, free);
+		if (mr == NULL)
+			free(data);
+	}
 	if (mr == NULL) {
-		free(data);
 		resp_release(resp);
 		return MHD_NO;
 	}

@@ -835,6 +835,19 @@ test_consumers(void **state)
 	assert_int_equal(c.mask[0], 1u << FREG_EID);
 	assert_int_equal(c.mask[1], (1u << FREG_PKG_COUNT) - 1);
 	assert_int_equal(c.mask[2], 1u << FREG_OMH);
+	/* The one-read call state: mask and bounds (an empty feed: first 1, last 0). */
+	{
+		int64_t first = -1, last = -1;
+
+		assert_int_equal(freg_register_call_state(f->r, "910000001", FREG_EID, &m, &first, &last), 0);
+		assert_int_equal(m, 1u << FREG_EID);
+		assert_int_equal(first, 1);
+		assert_int_equal(last, 0);
+		assert_int_equal(freg_register_call_state(f->r, "999999999", FREG_OMH, &m, &first, &last), 0);
+		assert_int_equal(m, 0);
+		assert_int_equal(freg_register_call_state(f->r, "not-orgno", FREG_OMH, &m, &first, &last), 0);
+		assert_int_equal(m, 0);
+	}
 	/* 0 removes. */
 	assert_int_equal(freg_register_consumer_set(f->r, "910000002", 0), 0);
 	assert_int_equal(freg_register_consumer_get(f->r, "910000002", &m), PORTEN_ERR_NOT_FOUND);
