@@ -841,6 +841,29 @@ throttled_per_ip_with_retry_after(void **state)
 	h_server_stop(s);
 }
 
+/* ---- the issuer's keys unreachable: 503, not 401 (include/porten/tokencheck.h) ---- */
+
+static void
+issuer_unreachable_is_503(void **state)
+{
+	struct h_server_opts o = { 0 };
+	/* port 9 on loopback: nothing listens there, so discovery fails at once */
+	const char *extra[] = { "--issuer-url", "http://127.0.0.1:9/", "--persons", "10", NULL };
+	struct h_server *s;
+	struct h_resp *r;
+	const char *hdrs[] = { h_strf("Authorization: Bearer %s", tok(omh, SC_OMH)), NULL };
+
+	(void)state;
+	o.command = "freg";
+	o.extra = extra;
+	s = h_server_start(&o);
+	r = h_http(s, "GET", P_OMH "hendelser/siste/sekvensnummer", NULL, NULL, 0, hdrs);
+	H_ASSERT_INT(r->status, 503);
+	H_ASSERT_STR(h_dump(r->json), "{\"kode\":\"FREG-001\",\"melding\":\"Feil i tjenesten. Vennligst prøv igjen seinere.\"}");
+	assert_non_null(h_header(r, "Retry-After"));
+	h_server_stop(s);
+}
+
 /* ---- TLS (the default) ---- */
 
 static void
@@ -990,6 +1013,7 @@ main(void)
 		cmocka_unit_test(every_call_is_audited),
 		cmocka_unit_test(responses_match_openapi),
 		cmocka_unit_test(tls_by_default),
+		cmocka_unit_test(issuer_unreachable_is_503),
 		cmocka_unit_test(throttled_per_ip_with_retry_after),
 		cmocka_unit_test(seq_older_than_36_months_is_406),
 	};
