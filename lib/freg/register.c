@@ -34,6 +34,7 @@
 #include "porten/rand.h"
 #include "porten/register.h"
 #include "porten/store.h"
+#include "store/sqlite_util.h"
 
 #define BUSY_TIMEOUT_MS 10000
 #define PID_LEN 11
@@ -336,30 +337,7 @@ dump_bounded(const json_t *j, size_t max, struct dbuf *b)
 static int
 db_err(sqlite3 *db, int rc, const char *what)
 {
-	const char *msg = db != NULL ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
-
-	switch (rc & 0xff) {
-	case SQLITE_BUSY:
-	case SQLITE_LOCKED:
-		log_warn("freg: register: %s: database busy: %s", what, msg);
-		return PORTEN_ERR_UNAVAILABLE;
-	case SQLITE_NOMEM:
-		return PORTEN_ERR_NOMEM;
-	case SQLITE_CANTOPEN:
-	case SQLITE_IOERR:
-	case SQLITE_FULL:
-	case SQLITE_READONLY:
-	case SQLITE_PERM:
-	case SQLITE_NOTADB:
-	case SQLITE_CORRUPT:
-	case SQLITE_PROTOCOL:
-	case SQLITE_NOLFS:
-		log_error("freg: register: %s: %s", what, msg);
-		return PORTEN_ERR_UNAVAILABLE;
-	default:
-		log_error("freg: register: %s: %s", what, msg);
-		return PORTEN_ERR_INTERNAL;
-	}
+	return porten_sqlite_err(db, rc, "freg: register", what, PORTEN_ERR_UNAVAILABLE);
 }
 
 /* Sleeps in small steps (SQLite's own handler sleeps whole milliseconds and more) until
@@ -522,59 +500,19 @@ conn_close(struct conn *c)
 static int
 conn_open(const char *path, struct conn **out)
 {
-	struct conn *c = NULL;
-	sqlite3_stmt *st = NULL;
-	const char *mode;
-	int64_t deadline;
-	int rc, r = PORTEN_ERR_INTERNAL;
+	struct conn *c = calloc(1, sizeof(*c));
+	int r;
 
-	if ((c = calloc(1, sizeof(*c))) == NULL) {
-		r = PORTEN_ERR_NOMEM;
-		goto out;
-	}
-	rc = sqlite3_open_v2(path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
-	if (rc != SQLITE_OK) {
-		r = c->db == NULL ? PORTEN_ERR_NOMEM : db_err(c->db, rc, "open");
-		goto out;
-	}
-	if ((rc = sqlite3_busy_handler(c->db, busy_wait, c)) != SQLITE_OK) {
-		r = db_err(c->db, rc, "busy handler");
-		goto out;
-	}
-	/* porten_store_open made the file WAL already; this is a check. Another process
-	 * switching a fresh file answers SQLITE_BUSY without the busy handler: retry. */
-	rc = sqlite3_prepare_v2(c->db, "PRAGMA journal_mode = WAL", -1, &st, NULL);
-	if (rc != SQLITE_OK) {
-		r = db_err(c->db, rc, "journal_mode");
-		goto out;
-	}
-	deadline = porten_mono_ns() + (int64_t)BUSY_TIMEOUT_MS * 1000000;
-	while ((rc = sqlite3_step(st)) != SQLITE_ROW) {
-		const struct timespec pause = { 0, 2 * 1000000 };
-
-		if ((rc & 0xff) != SQLITE_BUSY || porten_mono_ns() > deadline) {
-			r = db_err(c->db, rc, "journal_mode");
-			goto out;
-		}
-		sqlite3_reset(st);
-		nanosleep(&pause, NULL);
-	}
-	mode = (const char *)sqlite3_column_text(st, 0);
-	if (mode == NULL || strcmp(mode, "wal") != 0)
-		log_warn("freg: register: WAL mode refused (journal_mode %s); continuing",
-		         mode != NULL ? mode : "unknown");
-	rc = sqlite3_exec(c->db, "PRAGMA synchronous = FULL", NULL, NULL, NULL);
-	if (rc != SQLITE_OK) {
-		r = db_err(c->db, rc, "pragma");
-		goto out;
+	if (c == NULL)
+		return PORTEN_ERR_NOMEM;
+	r = porten_sqlite_open_wal(path, SQLITE_OPEN_READWRITE, "freg: register", PORTEN_ERR_UNAVAILABLE,
+	                           busy_wait, c, BUSY_TIMEOUT_MS, "PRAGMA synchronous = FULL", &c->db);
+	if (r != 0) {
+		free(c);
+		return r;
 	}
 	*out = c;
-	c = NULL;
-	r = 0;
-out:
-	sqlite3_finalize(st);
-	conn_close(c);
-	return r;
+	return 0;
 }
 
 static int

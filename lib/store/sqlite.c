@@ -27,6 +27,7 @@
 #include "porten/limits.h"
 #include "porten/log.h"
 #include "store/migrations.h"
+#include "store/sqlite_util.h"
 #include "store/store_impl.h"
 
 #define BUSY_TIMEOUT_MS 5000
@@ -98,30 +99,7 @@ struct sstore {
 static int
 db_err(sqlite3 *db, int rc, const char *what)
 {
-	const char *msg = db != NULL ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
-
-	switch (rc & 0xff) {
-	case SQLITE_BUSY:
-	case SQLITE_LOCKED:
-		log_warn("store: sqlite: %s: database busy: %s", what, msg);
-		return PORTEN_ERR_UNAVAILABLE;
-	case SQLITE_NOMEM:
-		return PORTEN_ERR_NOMEM;
-	case SQLITE_CANTOPEN:
-	case SQLITE_IOERR:
-	case SQLITE_FULL:
-	case SQLITE_READONLY:
-	case SQLITE_PERM:
-	case SQLITE_NOTADB:
-	case SQLITE_CORRUPT:
-	case SQLITE_PROTOCOL:
-	case SQLITE_NOLFS:
-		log_error("store: sqlite: %s: %s", what, msg);
-		return PORTEN_ERR_IO;
-	default:
-		log_error("store: sqlite: %s: %s", what, msg);
-		return PORTEN_ERR_INTERNAL;
-	}
+	return porten_sqlite_err(db, rc, "store: sqlite", what, PORTEN_ERR_IO);
 }
 
 static int
@@ -188,64 +166,20 @@ conn_close(struct conn *c)
 static int
 conn_open(const char *path, struct conn **out)
 {
-	struct conn *c = NULL;
-	sqlite3_stmt *st = NULL;
-	const char *mode;
-	int64_t deadline;
-	int rc, r = PORTEN_ERR_INTERNAL;
+	struct conn *c = calloc(1, sizeof(*c));
+	int r;
 
-	if ((c = calloc(1, sizeof(*c))) == NULL) {
-		r = PORTEN_ERR_NOMEM;
-		goto out;
-	}
-	rc = sqlite3_open_v2(path, &c->db,
-	                     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-	                     NULL);
-	if (rc != SQLITE_OK) {
-		r = c->db == NULL ? PORTEN_ERR_NOMEM : db_err(c->db, rc, "open");
-		goto out;
-	}
-	if ((rc = sqlite3_busy_timeout(c->db, BUSY_TIMEOUT_MS)) != SQLITE_OK) {
-		r = db_err(c->db, rc, "busy_timeout");
-		goto out;
-	}
-	/* The first statement reads the file: "not a database" shows here. Switching a
-	 * new file to WAL needs it to itself, and SQLite answers SQLITE_BUSY at once
-	 * (without the busy handler) while another process holds it: retry here, within
-	 * the same budget. Once switched, the mode is persistent and this is a no-op. */
-	rc = sqlite3_prepare_v2(c->db, "PRAGMA journal_mode = WAL", -1, &st, NULL);
-	if (rc != SQLITE_OK) {
-		r = db_err(c->db, rc, "journal_mode");
-		goto out;
-	}
-	deadline = porten_mono_ns() + (int64_t)BUSY_TIMEOUT_MS * 1000000;
-	while ((rc = sqlite3_step(st)) != SQLITE_ROW) {
-		const struct timespec pause = { 0, 5 * 1000000 };
-
-		if ((rc & 0xff) != SQLITE_BUSY || porten_mono_ns() > deadline) {
-			r = db_err(c->db, rc, "journal_mode");
-			goto out;
-		}
-		sqlite3_reset(st);
-		nanosleep(&pause, NULL);
-	}
-	mode = (const char *)sqlite3_column_text(st, 0);
-	if (mode == NULL || strcmp(mode, "wal") != 0)
-		log_warn("store: sqlite: WAL mode refused (journal_mode %s); continuing",
-		         mode != NULL ? mode : "unknown");
-	rc = sqlite3_exec(c->db, "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON",
-	                  NULL, NULL, NULL);
-	if (rc != SQLITE_OK) {
-		r = db_err(c->db, rc, "pragma");
-		goto out;
+	if (c == NULL)
+		return PORTEN_ERR_NOMEM;
+	r = porten_sqlite_open_wal(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, "store: sqlite",
+	                           PORTEN_ERR_IO, NULL, NULL, BUSY_TIMEOUT_MS,
+	                           "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON", &c->db);
+	if (r != 0) {
+		free(c);
+		return r;
 	}
 	*out = c;
-	c = NULL;
-	r = 0;
-out:
-	sqlite3_finalize(st);
-	conn_close(c);
-	return r;
+	return 0;
 }
 
 static int
