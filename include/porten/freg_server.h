@@ -50,12 +50,6 @@ enum freg_err {
 	FREG_E_COUNT
 };
 
-/* Counters for /metrics and tests. */
-struct freg_server_stats {
-	uint64_t requests, throttled, audit_written, audit_queued, page_cache_hits;
-};
-void freg_server_stats(freg_server *s, struct freg_server_stats *st);
-
 /* Accept negotiation, exposed for tests and the fuzzer: picks the best of the offered
  * media types (NULL-terminated list, in server preference order) for an Accept header
  * value (NULL or empty: the first offer). -1 when none is acceptable or the header is

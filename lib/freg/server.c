@@ -112,17 +112,7 @@ struct freg_server {
 	pthread_t audit_thread;
 	bool audit_running;
 
-	pthread_mutex_t stats_mu;
-	struct freg_server_stats stats;
 };
-
-static void
-stat_add(freg_server *s, uint64_t *field, uint64_t n)
-{
-	pthread_mutex_lock(&s->stats_mu);
-	*field += n;
-	pthread_mutex_unlock(&s->stats_mu);
-}
 
 /* ---- Audit ---- */
 
@@ -158,8 +148,6 @@ audit_main(void *arg)
 		pthread_mutex_unlock(&s->audit_mu);
 		if (freg_register_audit_append(s->reg, batch, n) != 0)
 			log_error("freg: %zu audit records could not be written", n);
-		else
-			stat_add(s, &s->stats.audit_written, n);
 		pthread_mutex_lock(&s->audit_mu);
 	}
 	pthread_mutex_unlock(&s->audit_mu);
@@ -181,7 +169,6 @@ audit_push(freg_server *s, const struct freg_audit *a)
 			pthread_cond_signal(&s->audit_cv);
 	}
 	pthread_mutex_unlock(&s->audit_mu);
-	stat_add(s, &s->stats.audit_queued, 1);
 }
 
 /* ---- Lifecycle ---- */
@@ -220,7 +207,6 @@ freg_server_new(const struct freg_server_config *cfg, freg_server **out)
 		pthread_mutex_init(&s->rate_mu[i], NULL);
 	pthread_mutex_init(&s->page_mu, NULL);
 	pthread_mutex_init(&s->audit_mu, NULL);
-	pthread_mutex_init(&s->stats_mu, NULL);
 	pthread_cond_init(&s->audit_cv, NULL);
 	pthread_cond_init(&s->audit_space, NULL);
 	if (pthread_create(&s->audit_thread, NULL, audit_main, s) != 0) {
@@ -295,21 +281,12 @@ freg_server_free(freg_server *s)
 		pthread_mutex_destroy(&s->rate_mu[i]);
 	pthread_mutex_destroy(&s->page_mu);
 	pthread_mutex_destroy(&s->audit_mu);
-	pthread_mutex_destroy(&s->stats_mu);
 	pthread_cond_destroy(&s->audit_cv);
 	pthread_cond_destroy(&s->audit_space);
 	free(s->rate);
 	free(s->audit);
 	free(s->public_url);
 	free(s);
-}
-
-void
-freg_server_stats(freg_server *s, struct freg_server_stats *st)
-{
-	pthread_mutex_lock(&s->stats_mu);
-	*st = s->stats;
-	pthread_mutex_unlock(&s->stats_mu);
 }
 
 /* ---- Throttling: a token bucket per client IP (capacity = the per-minute limit,
@@ -684,7 +661,6 @@ struct render {
 	xmlTextWriterPtr w;
 	size_t count;
 	int64_t last;
-	char first_ts[FREG_TS_LEN + 1];
 };
 
 static int
@@ -949,7 +925,6 @@ h_feed(struct call *c)
 			pthread_mutex_lock(&s->page_mu);
 			page_unref(pg);
 			pthread_mutex_unlock(&s->page_mu);
-			stat_add(s, &s->stats.page_cache_hits, 1);
 			return;
 		}
 	}
@@ -1435,14 +1410,12 @@ h_freg(struct porten_req *req, struct porten_resp *resp, void *ctx)
 	c.s = ctx;
 	c.req = req;
 	c.resp = resp;
-	stat_add(c.s, &c.s->stats.requests, 1);
 	if ((wait = rate_take(c.s, req->client_ip)) > 0) {
 		char ra[16];
 
 		snprintf(ra, sizeof(ra), "%d", wait);
 		send_err(&c, FREG_E_THROTTLED, NULL);
 		porten_resp_header(resp, "Retry-After", ra);
-		stat_add(c.s, &c.s->stats.throttled, 1);
 		return;
 	}
 	pkg = freg_pkg_by_path(req->path, &rest);
