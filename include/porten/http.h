@@ -86,6 +86,12 @@ const char *porten_req_query(const struct porten_req *req, const char *name);
 const char *porten_req_query_strict(const struct porten_req *req, const char *name);
 /* Number of query arguments with this name (to refuse repeated parameters). */
 int porten_req_query_count(const struct porten_req *req, const char *name);
+/* Every value of a repeatable query argument (?part=a&part=b), in request order: the name
+ * compared ASCII case-insensitively when nocase. Stores at most max values (a value with a
+ * NUL byte as "\x01", as porten_req_query_strict) and returns how many there were, which
+ * may exceed max. */
+size_t porten_req_query_all(const struct porten_req *req, const char *name, bool nocase,
+                            const char **vals, size_t max);
 
 /* Response helpers. Header name and value are copied. */
 int porten_resp_header(struct porten_resp *resp, const char *name, const char *value);

@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -96,6 +97,39 @@ porten_req_query_count(const struct porten_req *req, const char *name)
 	struct count_ctx c = { name, 0 };
 
 	MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, count_arg, &c);
+	return c.n;
+}
+
+struct all_ctx {
+	const char *name;
+	bool nocase;
+	const char **vals;
+	size_t max, n;
+};
+
+static enum MHD_Result
+all_arg(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size, const char *value,
+        size_t value_size)
+{
+	struct all_ctx *c = cls;
+
+	(void)kind;
+	(void)key_size;
+	if (key == NULL || (c->nocase ? strcasecmp(key, c->name) : strcmp(key, c->name)) != 0)
+		return MHD_YES;
+	if (c->n < c->max)
+		c->vals[c->n] = value == NULL ? "" : strlen(value) == value_size ? value : "\x01";
+	c->n++;
+	return MHD_YES;
+}
+
+size_t
+porten_req_query_all(const struct porten_req *req, const char *name, bool nocase,
+                     const char **vals, size_t max)
+{
+	struct all_ctx c = { name, nocase, vals, max, 0 };
+
+	MHD_get_connection_values_n(req->conn, MHD_GET_ARGUMENT_KIND, all_arg, &c);
 	return c.n;
 }
 
