@@ -5,7 +5,8 @@
  * The register stores one whole person document per version (every entity, with
  * history, as the generator and the event engine write it). freg_view() derives from it
  * the document one package may receive for one set of parts. Pure functions: no I/O, no
- * global state; thread-safe. docs/freg.md ("Lookups") states every rule as a table. */
+ * global state; thread-safe. docs/freg-visibility.md ("Lookups") states every rule as a
+ * table. */
 #ifndef PORTEN_FREG_VIEW_H
 #define PORTEN_FREG_VIEW_H
 
@@ -70,33 +71,39 @@ struct freg_parts {
 	                           * implied by an alias), which PRIV/PRESSE need */
 };
 
-/* Maximum number of part values one request may carry (PORTEN_FREG_PARTS_MAX). */
+/* Maximum number of part values one request may carry: PORTEN_FREG_PARTS_MAX (limits.h).
+ * More is PORTEN_ERR_INVALID with "for mange part-verdier: <n> (høyst <max>)". */
 
 /* Parses the values of the repeatable `part` parameter (spec 4.1) for package p:
  *  - matching is case-insensitive;
  *  - aliases: person-basis, historikk (a modifier), identitetsgrunnlag-utvidet,
  *    relasjon-utvidet; every entity name above;
+ *  - identitetsgrunnlag-utvidet expands for OMH and EID only; elsewhere it is accepted
+ *    and empty (also on OUH and FIN, which see falskIdentitet by its own name);
  *  - the legacy form "<Entitet>-historikk" is NOT supported (400);
  *  - no values (n == 0) means person-basis;
  *  - only "historikk" given (with nothing else) means person-basis with history;
  *  - an unknown or withdrawn value (forholdTilSametingetsValgmanntall) is refused:
- *    returns PORTEN_ERR_INVALID and *why, a Norwegian one-line reason naming the value
- *    ("ugyldig part: <value>"), written into why_buf (why_sz bytes);
+ *    returns PORTEN_ERR_INVALID and a Norwegian one-line reason naming the value
+ *    ("ugyldig part: <value>") in why_buf (why_sz bytes; may be NULL): at most 64 bytes
+ *    of the value, cut on a character boundary and followed by "..." when cut, control
+ *    characters and malformed UTF-8 shown as '?';
  *  - a known part the package may not see is accepted and delivers nothing (the
  *    entities are simply absent from the answer).
- * Returns 0 and fills out. */
+ * Returns 0 and fills out (zeroed on any error). */
 int freg_parts_parse(enum freg_pkg p, const char *const *vals, size_t n,
                      struct freg_parts *out, char *why_buf, size_t why_sz);
 
 /* The document package p may receive for these parts, from the stored whole document
  * `stored` (never modified). A new object; NULL only when out of memory.
  *
- * Rules (spec 3.8, 4.1-4.4; docs/freg.md "Lookups"):
+ * Rules (spec 3.8, 4.1-4.4; docs/freg-visibility.md "Lookups"):
  *  - Only the requested entities the package may see (freg_view_may_see). Entities with
  *    nothing left are omitted (no empty arrays, no nulls).
- *  - Without historikk only elements with erGjeldende true; with it, history only for
- *    the entities the package gets history of (OMH: all; FIN: identifikasjonsnummer,
- *    addresses, navn, sivilstand; others: identifikasjonsnummer, addresses, navn).
+ *  - Without historikk only elements with erGjeldende true (an element without it counts
+ *    as history); with it, history only for the entities the package gets history of
+ *    (OMH: all; FIN: identifikasjonsnummer, addresses, navn, sivilstand; others:
+ *    identifikasjonsnummer, addresses, navn).
  *    doedsfall and falskIdentitet are single objects: kept as they are.
  *  - historikk adds identifikasjonsnummer (except PRIV/PRESSE, and never for the UF
  *    packages).
@@ -106,22 +113,28 @@ int freg_parts_parse(enum freg_pkg p, const char *const *vals, size_t n,
  *    postadresseIUtlandet): an element graded strengtFortrolig keeps only its
  *    adressegradering and register metadata, for every package, and only when current
  *    (no history of it). An element graded fortrolig or klientadresse likewise for the
- *    packages without hjemmel (OUH, PUH, PRIV, PRIV-UF, PRESSE, PRESSE-UF).
+ *    packages without hjemmel (OUH, PUH, PRIV, PRIV-UF, PRESSE, PRESSE-UF), again only
+ *    when current. A missing or unknown grading counts as strengtFortrolig.
  *  - A person whose current adressebeskyttelse is strengtFortrolig: no oppholdsadresse
- *    and no deltBosted at all for any package; inn/utflytting removed for every package
- *    but OMH.
+ *    and no deltBosted at all for any package; no history of any address; the current
+ *    bostedsadresse reduced whatever its own grading; inn/utflytting removed for every
+ *    package but OMH.
  *  - A person with any protection (fortrolig or strengtFortrolig): innflytting and
  *    utflytting only for OMH and OUH.
  *  - kontaktinformasjonForDoedsbo.person: PRIV, PRIV-UF, PRESSE, PRESSE-UF never get its
- *    foedselsEllerDNummer.
- *  - Identifiers of other persons inside elements (relatertVedSivilstand,
- *    verge.foedselsEllerDNummer, familierelasjon.relatertPerson, foreldreansvar
- *    ansvarlig/ansvarssubjekt): removed for the UF packages.
+ *    foedselsEllerDNummer (a person object left empty goes too).
+ *  - Identifiers of other persons inside elements (verge.foedselsEllerDNummer,
+ *    familierelasjon.relatertPerson, foreldreansvar ansvarlig/ansvarssubjekt,
+ *    falskIdentitet.rettIdentitetVedIdentifikasjonsnummer): removed for the UF packages.
+ *    relatertVedSivilstand names the spouse, a confidential fact (spec 4.2): only OMH and
+ *    FIN (which see familierelasjon) get it.
  *  - status values other than bosatt, utflyttet, doed, opphoert and inaktiv are
- *    confidential: packages without confidential access see no such element. */
+ *    confidential: only OMH sees such an element (FIN's limited access is to the facts
+ *    spec 4.3 lists, which do not include the status). */
 json_t *freg_view(enum freg_pkg p, const struct freg_parts *parts, const json_t *stored);
 
-/* Whether package p may ever see entity e (spec 4.2, 4.3). */
+/* Whether package p may ever see entity e (spec 4.2, 4.3). The identifier is "may" for
+ * PRIV and PRESSE (when named). DUF is OMH only; oppholdPaaSvalbard counts as open. */
 bool freg_view_may_see(enum freg_pkg p, enum freg_ent e);
 
 #endif

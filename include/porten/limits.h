@@ -101,7 +101,21 @@
 #define PORTEN_FREG_PAGE_CACHE_MAX    256           /* rendered full feed pages kept */
 #define PORTEN_FREG_RATE_DEFAULT      60000         /* requests per minute per IP (spec 9) */
 #define PORTEN_FREG_RATE_IPS_MAX      65536         /* client addresses tracked for throttling */
+#define PORTEN_FREG_DOC_GRACE_DAYS    90            /* documents past 3 years: 400, then purged */
+#define PORTEN_FREG_PARTS_MAX         64            /* `part` values in one lookup */
+#define PORTEN_FREG_UTTREKK_ORG_MAX   10            /* unfinished extract jobs per organisation (spec 5.3) */
+#define PORTEN_FREG_UTTREKK_JOBS_MAX  1000          /* extract jobs kept in memory in all */
+#define PORTEN_FREG_UTTREKK_KEEP_S    (24 * 3600)   /* a finished job's batches stay readable */
+#define PORTEN_FREG_UTTREKK_RETRY_AFTER "60"        /* seconds, on the 11th concurrent job */
+#define PORTEN_FREG_UTTREKK_BATCH_KOMPLETT  100000  /* ids per batch (spec 5.3, 2020 doc) */
+#define PORTEN_FREG_UTTREKK_BATCH_TILPASSET 10000
 #define PORTEN_FREG_SIMULATE_MAX      60000         /* --simulate events per minute */
+/* Register: search (lib/freg/search.c, include/porten/freg_search.h) */
+#define PORTEN_FREG_SEARCH_TEXT_MAX   200           /* bytes of one search criterion (navn, adressenavn) */
+#define PORTEN_FREG_SEARCH_WORDS_MAX  16            /* words of one navn criterion; words indexed per name part */
+#define PORTEN_FREG_SEARCH_WORD_MAX   100           /* bytes of one name word (longer words are not indexed) */
+#define PORTEN_FREG_SEARCH_ESTIMATE   20000         /* index entries counted to choose soek's driving index */
+#define PORTEN_FREG_SEARCH_REBUILD_BATCH 5000       /* persons per transaction when indexing an older register */
 /* Logging */
 #define PORTEN_LOG_LINE_MAX           2048
 #define PORTEN_LOG_FIELD_MAX          200           /* one untrusted value in a log line */
