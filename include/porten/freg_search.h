@@ -26,15 +26,23 @@
 /* The phonetic key of ONE name word (UTF-8; Norwegian letters æ ø å and common accented
  * letters folded): e.g. "Kristiansen", "Christiansen" and "Kristiansenn" share a key.
  * Writes a NUL-terminated ASCII key (possibly empty) of at most FREG_PHONETIC_MAX - 1
- * bytes. */
+ * bytes: lowercase letters only, so punctuation ("Ola%", "O'Brien") is dropped, never a
+ * wildcard. A word whose key is empty (no letters) matches nothing phonetically. */
 void freg_phonetic(const char *word, char out[static FREG_PHONETIC_MAX]);
 
 /* The normal form of one name word or street name used for exact matching: UTF-8
- * lowercased (including ÆØÅ and Latin-1 accented capitals), with no other change.
- * out must hold at least strlen(in) + 1 bytes; returns out. */
+ * lowercased (ASCII, Latin-1 and Latin Extended-A capitals: ÆØÅ, É, Sami Č Đ Ŋ Š Ŧ Ž),
+ * with no other change; the length in bytes is kept, bytes that are not UTF-8 are
+ * copied. out must hold at least strlen(in) + 1 bytes (it may be in); returns out, or
+ * NULL when in or out is NULL or outsz is too small. */
 char *freg_search_fold(const char *in, char *out, size_t outsz);
 
 /* ---- entydigsoek (spec 3.5) ---- */
+
+/* A navn is split into words at spaces and hyphens ("Anne-Marie Hansen" is three words),
+ * at most PORTEN_FREG_SEARCH_WORDS_MAX words of at most PORTEN_FREG_SEARCH_WORD_MAX bytes,
+ * PORTEN_FREG_SEARCH_TEXT_MAX bytes in all; navn and adressenavn must be UTF-8 without
+ * control characters. */
 
 struct freg_entydig {
 	/* NULL = not given. Values as they came in the query (already URL-decoded). */
@@ -56,10 +64,14 @@ struct freg_entydig {
  * postnummer for all packages; navn or foedselsdato + utenlandsk or
  * legitimasjonsdokument for OMH and EID; navn + duf for OMH. A navn of fewer than two
  * words, a bad format, or no qualifying combination → PORTEN_ERR_INVALID with a
- * Norwegian one-line reason in why (why_sz bytes). */
+ * Norwegian one-line reason in why (why_sz bytes; why may be NULL). Also refused: utenlandsk
+ * or legitimasjonsdokument given by a package other than OMH and EID, duf by any but
+ * OMH (even next to a qualifying combination), and husnummer without adressenavn or
+ * postnummer. */
 int freg_entydig_check(enum freg_pkg p, const struct freg_entydig *q, char *why, size_t why_sz);
 
-/* Runs a checked entydigsoek for package p. Matching (spec 3.5):
+/* Runs an entydigsoek for package p (checked again: PORTEN_ERR_INVALID as
+ * freg_entydig_check). Matching (spec 3.5):
  *  - navn: the first word equals a whole word of fornavn, the last a whole word of
  *    etternavn, every middle word a whole word of any name part (fornavn, mellomnavn,
  *    etternavn); case-insensitive; with fonetisk, by phonetic key instead.
@@ -70,12 +82,17 @@ int freg_entydig_check(enum freg_pkg p, const struct freg_entydig *q, char *why,
  *    husnummer then must match that same address: the number, and the letter or its
  *    absence ("10" does not match 10B). An address with a house number needs husnummer.
  *    postnummer must match the same address when given with adressenavn, or any address
- *    when given alone.
+ *    (a matrikkeladresse too) when given alone; husnummer with postnummer alone: that
+ *    address's number and letter.
  *  - Addresses the package may not see (strengtFortrolig for everyone; fortrolig and
  *    klientadresse for the packages without hjemmel) never match.
- *  - The foreign identifiers as "<alpha-3>-<number>" of the person's current elements.
+ *  - The foreign identifiers as "<alpha-3>-<number>" of the person's current elements,
+ *    case-insensitive (utstederland + identifikasjonsnummer, utstederland +
+ *    identifikasjonsdokumentnummer); duf the identifikasjonsnummer of a current
+ *    utlendingsmyndighetenesIdentifikasjonsnummer.
+ *  - Dead persons match like the living (entydigsoek has no inkluderDoede).
  * Exactly one person matching → 0 and pid (its current identifier); none or more than
- * one → PORTEN_ERR_NOT_FOUND; PORTEN_ERR_UNAVAILABLE on a database failure. */
+ * one → PORTEN_ERR_NOT_FOUND (pid ""); PORTEN_ERR_UNAVAILABLE on a database failure. */
 int freg_register_entydig(freg_register *r, enum freg_pkg p, const struct freg_entydig *q,
                           char pid[12]);
 
@@ -89,7 +106,7 @@ struct freg_soek {
 	const char *foedselsdato;  /* YYYYMMDD */
 	int aar_fom, aar_tom;      /* foedselsaarFraOgMed / TilOgMed; 0 = not given */
 	const char *adressenavn;   /* prefix, >= 3 characters */
-	const char *husnummer;
+	const char *husnummer;     /* "10" or "10B": number and letter (or its absence) */
 	const char *postnummer;    /* 4 digits */
 	const char *kommunenummer; /* 4 digits */
 	const char *fylkesnummer;  /* 2 digits: the first two of the kommunenummer */
@@ -100,12 +117,20 @@ struct freg_soek {
 	size_t maks;               /* maksTreff, 1..FREG_SOEK_MAX; 0 = FREG_SOEK_MAX */
 };
 
-/* Formats (no combination is mandatory). PORTEN_ERR_INVALID with a reason. */
+/* Formats (no combination is mandatory). PORTEN_ERR_INVALID with a reason (why may be
+ * NULL). */
 int freg_soek_check(const struct freg_soek *q, char *why, size_t why_sz);
 
-/* Runs a checked soek: calls fn with each matching person's current identifier, in
- * ascending identifier order, at most q->maks times. When more than FREG_SOEK_MAX persons
- * match → PORTEN_ERR_TOO_LARGE and fn is not called at all. */
+/* Runs a soek (checked again: PORTEN_ERR_INVALID): calls fn with each matching person's
+ * current identifier, in ascending identifier order, at most q->maks times. When more
+ * than FREG_SOEK_MAX persons match and q->maks is 0 → PORTEN_ERR_TOO_LARGE and fn is not
+ * called at all; with q->maks set, fn gets q->maks of the matches (of the first
+ * FREG_SOEK_MAX + 1 found, in identifier order).
+ * fn's non-zero return stops and is returned. Matching as entydigsoek where the
+ * criteria are the same (navn words, case, fonetisk, historisk, visibility of
+ * addresses), except: every navn word may be a word of any name part; the address
+ * criteria (adressenavn, husnummer, postnummer, kommunenummer, fylkesnummer) must all
+ * match one address, and an address with a number matches without husnummer. */
 typedef int (*freg_pid_fn)(void *ctx, const char *pid);
 int freg_register_soek(freg_register *r, enum freg_pkg p, const struct freg_soek *q,
                        freg_pid_fn fn, void *ctx);
@@ -113,6 +138,8 @@ int freg_register_soek(freg_register *r, enum freg_pkg p, const struct freg_soek
 /* ---- tilpasset uttrekk (spec 5.2) ---- */
 
 struct freg_tilpasset {
+	enum freg_pkg pkg;         /* who orders: a kommune criterion never selects a person
+	                            * by an address graded beyond what the package sees */
 	unsigned statuses;         /* bits (1 << enum freg_uttrekk_status) */
 	const char *bostedskommune;   /* NULL or 4 digits */
 	const char *oppholdskommune;  /* NULL or 4 digits (not both) */
@@ -131,13 +158,21 @@ enum freg_uttrekk_status {
 };
 
 /* Every person matching (current values), in ascending identifier order. No upper limit:
- * the caller batches. fn's non-zero return stops and is returned. */
+ * the caller batches. fn's non-zero return stops and is returned. PORTEN_ERR_INVALID
+ * for no status, an unknown status bit, both kommuner, a malformed value or a range
+ * whose from is after its to. A kommune is the one of the current address; persons
+ * with a strengtFortrolig address have none. doed_fom/doed_tom select persons with a
+ * doedsfall whose doedsdato year is in the range. */
 int freg_register_tilpasset(freg_register *r, const struct freg_tilpasset *q, freg_pid_fn fn,
                             void *ctx);
 
 /* komplett uttrekk (spec 5.1): the persondokument id of every person as of OMH feed
  * sequence number seq (the last version written by an event with seq <= seq), persons
- * merged away excluded. In ascending person order. */
+ * merged away by then excluded (a person merged after seq is in, with its version as of
+ * seq). In ascending person order (the register's internal person id, i.e. order of
+ * creation), from one snapshot. fn gets the 32-hex id. seq < 1: nothing; seq at or above
+ * the last seq: the current versions; seq below what retention kept of the OMH feed:
+ * PORTEN_ERR_NOT_FOUND. */
 int freg_register_komplett(freg_register *r, int64_t seq, freg_pid_fn fn, void *ctx);
 
 #endif

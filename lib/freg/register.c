@@ -15,7 +15,12 @@
  * and processes: the write lock orders the transactions.
  *
  * Retention cuts each feed at a sequence number (the first row stored at or after the
- * limit), so what remains of a feed is always a dense range first..last. */
+ * limit), so what remains of a feed is always a dense range first..last.
+ *
+ * The search index (lib/freg/search.c, migration 003) is written by ingest_one in the
+ * same transaction as the person version it is derived from; search.c borrows the
+ * pool, the write transaction and the connection's statement cache
+ * (lib/freg/register_int.h). */
 #include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -34,6 +39,8 @@
 #include "porten/rand.h"
 #include "porten/register.h"
 #include "porten/store.h"
+#include "freg/register_int.h"
+#include "freg/search_int.h"
 #include "store/sqlite_util.h"
 
 #define BUSY_TIMEOUT_MS 10000
@@ -179,6 +186,7 @@ enum { IDENT_CURRENT = 0, IDENT_OLD = 1, IDENT_MERGED = 2 };
 struct conn {
 	sqlite3 *db;
 	sqlite3_stmt *st[ST_COUNT];
+	sqlite3_stmt *sst[SST_COUNT];   /* lib/freg/search.c's */
 	int64_t busy_since;     /* monotonic ns of the first busy callback of a wait */
 };
 
@@ -493,6 +501,8 @@ conn_close(struct conn *c)
 		return;
 	for (int i = 0; i < ST_COUNT; i++)
 		sqlite3_finalize(c->st[i]);
+	for (int i = 0; i < SST_COUNT; i++)
+		sqlite3_finalize(c->sst[i]);
 	sqlite3_close(c->db);
 	free(c);
 }
@@ -593,6 +603,62 @@ write_end(freg_register *reg, struct conn *c, int r)
 	return r;
 }
 
+/* ---- lent to lib/freg/search.c (register_int.h) ---- */
+
+int
+freg_reg_conn_get(freg_register *reg, struct conn **out)
+{
+	return conn_get(reg, out);
+}
+
+void
+freg_reg_conn_put(freg_register *reg, struct conn *c)
+{
+	conn_put(reg, c);
+}
+
+int
+freg_reg_write_begin(freg_register *reg, struct conn **out)
+{
+	return write_begin(reg, out);
+}
+
+int
+freg_reg_write_end(freg_register *reg, struct conn *c, int r)
+{
+	return write_end(reg, c, r);
+}
+
+int
+freg_reg_stmt(struct conn *c, enum freg_sst id, const char *sql, sqlite3_stmt **out)
+{
+	int rc;
+
+	*out = NULL;
+	if ((unsigned)id >= SST_COUNT)
+		return PORTEN_ERR_INTERNAL;
+	if (c->sst[id] == NULL) {
+		rc = sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &c->sst[id],
+		                        NULL);
+		if (rc != SQLITE_OK)
+			return db_err(c->db, rc, "prepare");
+	}
+	*out = c->sst[id];
+	return 0;
+}
+
+void
+freg_reg_stmt_done(sqlite3_stmt *st)
+{
+	stmt_done(st);
+}
+
+int
+freg_reg_err(struct conn *c, int rc, const char *what)
+{
+	return db_err(c->db, rc, what);
+}
+
 /* ---- open, close ---- */
 
 int
@@ -653,6 +719,12 @@ freg_register_open(const char *uri, freg_register **out)
 	reg->idle[0] = c;
 	reg->nidle = reg->nconn = 1;
 	c = NULL;
+	/* A register written before the search index existed gets it now. */
+	if ((r = freg_search_ensure(reg)) != 0) {
+		freg_register_close(reg);
+		reg = NULL;
+		goto out;
+	}
 	*out = reg;
 	reg = NULL;
 	r = 0;
@@ -916,6 +988,17 @@ ingest_one(struct ingest_ctx *x, const struct freg_ingest *e, size_t i,
 		goto out;
 	evrow = sqlite3_last_insert_rowid(c->db);
 	if ((r = exec(c, ST_EVDOC_INS, "is", evrow, x->buf.p)) != 0)
+		goto out;
+
+	/* The search index follows the person's current version (lib/freg/search.c). */
+	if (e->person != NULL)
+		r = freg_search_index(c, person, e->new_pid != NULL ? e->new_pid : curpid,
+		                      e->person, has_cur);
+	else if (e->merge_into != NULL)
+		r = freg_search_merged(c, person, evrow);
+	else if (e->new_pid != NULL)
+		r = freg_search_set_pid(c, person, e->new_pid);
+	if (r != 0)
 		goto out;
 
 	/* One row in every feed that carries the type. */
