@@ -52,13 +52,15 @@ static const struct opt freg_opts_table[] = {
 	{ "threads", "N", OPT_INT, OFF(threads), "HTTP worker threads (default: 4 per CPU)" },
 	{ "tls-cert", "PEM", OPT_STRING, OFF(tls_cert), "server certificate chain (default: generated under DIR/tls)" },
 	{ "tls-key", "PEM", OPT_STRING, OFF(tls_key), "server private key" },
+	{ "uttrekk-hold", NULL, OPT_FLAG, OFF(uttrekk_hold), "accept extract (uttrekk) orders but run none until the process gets SIGUSR1: for testing a client's 'not ready yet' (404) handling" },
 };
 
 static const struct opt_cmd freg_cmd = {
 	"freg", "--listen HOST:PORT --issuer URL (--data DIR | --db URI) [options]\n"
 	"       porten freg inject|consumers|audit ... (see 'porten freg inject --help')",
 	"Runs a Folkeregisteret-compatible register: the event feed (hendelser/feed, JSON and\n"
-	"Atom), siste/sekvensnummer, event documents and the XSDs of all nine rights packages,\n"
+	"Atom), siste/sekvensnummer, event documents, person lookups and searches, extracts\n"
+	"(uttrekk) and the XSDs of all nine rights packages,\n"
 	"behind Maskinporten access tokens from --issuer. Which organisation holds which\n"
 	"package is the register's own registry (--seed, 'porten freg consumers').\n"
 	"Operator subcommands:\n"
@@ -240,8 +242,9 @@ sim_main(void *arg)
 	return NULL;
 }
 
-/* Retention (spec 2.1, 9): feed rows older than 36 months and documents older than three
- * years go, hourly. */
+/* Retention (spec 2.1, 9): feed rows older than 36 months go, hourly. Documents (event
+ * documents, superseded person versions) are kept PORTEN_FREG_DOC_GRACE_DAYS longer and
+ * answer 400 FREG-012 in that time, as Skatteetaten's do, before they are gone (404). */
 static void
 purge_once(freg_register *reg)
 {
@@ -250,7 +253,8 @@ purge_once(freg_register *reg)
 	                 (int64_t)PORTEN_FREG_RETENTION_MONTHS / 12 * 5 * 86400;   /* 36 months = 1095-1096 days */
 	size_t deleted = 0;
 
-	if (freg_register_purge(reg, cutoff, cutoff, &deleted) != 0)
+	if (freg_register_purge(reg, cutoff, cutoff - (int64_t)PORTEN_FREG_DOC_GRACE_DAYS * 86400,
+	                        &deleted) != 0)
 		log_error("freg: retention purge failed");
 	else if (deleted)
 		log_info("freg: retention: %zu rows older than %d months removed", deleted, PORTEN_FREG_RETENTION_MONTHS);
@@ -348,6 +352,8 @@ freg_serve(const struct freg_opts *o, void (*on_ready)(const char *url, void *ar
 	sigemptyset(&stopset);
 	sigaddset(&stopset, SIGINT);
 	sigaddset(&stopset, SIGTERM);
+	if (o->uttrekk_hold)
+		sigaddset(&stopset, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, &stopset, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	if ((r = open_register(o->data, o->db, &reg)) != 0)
@@ -398,6 +404,8 @@ freg_serve(const struct freg_opts *o, void (*on_ready)(const char *url, void *ar
 	sc.rate_limit = o->rate_limit;
 	sc.tls = !o->plain_http;
 	sc.public_url = o->public_url;
+	sc.production_ids = o->production_ids;
+	sc.uttrekk_hold = o->uttrekk_hold;
 	if ((r = freg_server_new(&sc, &srv)) != 0) {
 		fprintf(stderr, PROG ": cannot start: %s\n", porten_strerror(r));
 		goto out;
@@ -450,8 +458,14 @@ freg_serve(const struct freg_opts *o, void (*on_ready)(const char *url, void *ar
 		printf(PROG ": listening on %s\n", url);
 		fflush(stdout);
 	}
-	while (sigwait(&stopset, &sig) != 0)
-		;
+	for (;;) {
+		if (sigwait(&stopset, &sig) != 0)
+			continue;
+		if (sig != SIGUSR1)
+			break;
+		log_info("freg: SIGUSR1: held extract jobs run now");
+		freg_server_uttrekk_release(srv);
+	}
 	log_info("freg: stopping");
 	ex = PORTEN_EXIT_OK;
 out:
@@ -502,13 +516,14 @@ split_args(const struct opt_cmd *cmd, int argc, char **argv, char **opts, int *n
 
 struct op_opts {
 	const char *data, *db, *consumer, *person, *since, *log_level;
-	int limit, json;
+	int limit, json, fake_now;
 };
 #define OOFF(f) offsetof(struct op_opts, f)
 
 static const struct opt inject_table[] = {
 	{ "data", "DIR", OPT_STRING, OOFF(data), "the register's data directory (DIR/freg.db)" },
 	{ "db", "URI", OPT_STRING, OOFF(db), "the register database: sqlite:PATH" },
+	{ "fake-now", "UNIX", OPT_INT, OOFF(fake_now), "pin the clock (testing aid)", 1 },
 };
 static const struct opt_cmd inject_cmd = {
 	"freg inject", "(--data DIR | --db URI) FILE|-",
@@ -544,6 +559,8 @@ cmd_freg_inject(int argc, char **argv)
 		fprintf(stderr, PROG " inject: one event file at a time\n");
 		return PORTEN_EXIT_USAGE;
 	}
+	if (o.fake_now > 0)
+		porten_clock_pin(o.fake_now);
 	file = nwords == 1 ? words[0] : NULL;
 	if ((o.data == NULL && o.db == NULL) || file == NULL) {
 		fprintf(stderr, PROG " inject: give --data DIR (or --db URI) and the event file (or - for stdin)\n");

@@ -8,6 +8,7 @@ struct freg_opts {
 	const char *listen, *issuer, *issuer_url, *ca_bundle, *data, *db, *seed, *log_level;
 	const char *tls_cert, *tls_key, *public_url, *rng_seed;
 	int plain_http, threads, persons, simulate, rate_limit, fake_now, production_ids;
+	int uttrekk_hold;
 };
 
 /* Runs the server until SIGINT/SIGTERM; on_ready (may be NULL) gets the base URL once

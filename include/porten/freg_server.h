@@ -20,12 +20,17 @@ struct freg_server_config {
 	porten_tokencheck *tc;       /* borrowed */
 	int rate_limit;              /* requests per minute per client IP; 0 = PORTEN_FREG_RATE_DEFAULT */
 	bool tls;                    /* for the scheme of Atom links built from Host */
+	bool production_ids;         /* refuse synthetic identifiers (month + 80) in lookups */
+	bool uttrekk_hold;           /* queue extract orders, run none until
+	                              * freg_server_uttrekk_release (clients' 404 handling) */
 	const char *public_url;      /* "https://freg.example/" for Atom links; NULL: from Host (copied) */
 };
 
 int freg_server_new(const struct freg_server_config *cfg, freg_server **out);
 /* Flushes the audit queue and stops its writer. */
 void freg_server_free(freg_server *s);
+/* Lets extract jobs held by uttrekk_hold run (SIGUSR1 in porten freg). */
+void freg_server_uttrekk_release(freg_server *s);
 
 /* The route table and error handler for porten_http_start (ctx = the freg_server). */
 extern const struct porten_route freg_routes[];

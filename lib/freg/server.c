@@ -37,11 +37,12 @@
 #include "porten/log.h"
 #include "porten/rand.h"
 
+#include "freg/server_int.h"
+
 /* Embedded by cmake/embed_files.cmake from contracts/. */
 struct freg_contract { const char *name; const char *data; size_t len; };
 extern const struct freg_contract freg_contracts[];
 
-#define NS_HENDELSE "folkeregisteret:tilgjengeliggjoering:hendelse:v1"
 #define NS_ATOM "http://www.w3.org/2005/Atom"
 #define ENTRY_ID_PREFIX "tag:skatteetaten.no,2017-10-10:folkeregisteret:tilgjengeliggjoering:hendelse:v1:"
 
@@ -69,50 +70,9 @@ static const struct {
 
 /* ---- Server state ---- */
 
-struct rate_slot {
-	char ip[64];            /* struct porten_req.client_ip */
-	double tokens;
-	int64_t at;             /* clock second of the last refill */
-};
 
-#define RATE_SLOTS PORTEN_FREG_RATE_IPS_MAX
-#define RATE_SHARDS 64
-#define RATE_PROBE 8
 
-struct page {
-	int refs;
-	enum freg_pkg pkg;
-	int64_t from;
-	int fmt;
-	char host[128];
-	char etag[96];
-	int fd;                 /* memfd holding the rendered page: sent with sendfile */
-	size_t len;
-};
 
-struct freg_server {
-	freg_register *reg;
-	porten_tokencheck *tc;
-	int rate_limit;
-	bool tls;
-	char *public_url;
-
-	pthread_mutex_t rate_mu[RATE_SHARDS];
-	struct rate_slot *rate;
-
-	pthread_mutex_t page_mu;
-	struct page *pages[PORTEN_FREG_PAGE_CACHE_MAX];
-
-	/* Audit queue: a ring written by workers, drained by one thread. */
-	pthread_mutex_t audit_mu;
-	pthread_cond_t audit_cv, audit_space;
-	struct freg_audit *audit;
-	size_t audit_head, audit_len;
-	bool audit_stop;
-	pthread_t audit_thread;
-	bool audit_running;
-
-};
 
 /* ---- Audit ---- */
 
@@ -187,6 +147,7 @@ freg_server_new(const struct freg_server_config *cfg, freg_server **out)
 	s->tc = cfg->tc;
 	s->rate_limit = cfg->rate_limit ? cfg->rate_limit : PORTEN_FREG_RATE_DEFAULT;
 	s->tls = cfg->tls;
+	s->production_ids = cfg->production_ids;
 	if (cfg->public_url) {
 		size_t n = strlen(cfg->public_url);
 
@@ -214,6 +175,10 @@ freg_server_new(const struct freg_server_config *cfg, freg_server **out)
 		return PORTEN_ERR_NOMEM;
 	}
 	s->audit_running = true;
+	if (freg_uttrekk_new(s->reg, cfg->uttrekk_hold, &s->uttrekk) != 0) {
+		freg_server_free(s);
+		return PORTEN_ERR_NOMEM;
+	}
 	xmlInitParser();
 	*out = s;
 	return 0;
@@ -268,6 +233,7 @@ freg_server_free(freg_server *s)
 {
 	if (s == NULL)
 		return;
+	freg_uttrekk_free(s->uttrekk);
 	if (s->audit_running) {
 		pthread_mutex_lock(&s->audit_mu);
 		s->audit_stop = true;
@@ -287,6 +253,12 @@ freg_server_free(freg_server *s)
 	free(s->audit);
 	free(s->public_url);
 	free(s);
+}
+
+void
+freg_server_uttrekk_release(freg_server *s)
+{
+	freg_uttrekk_release(s->uttrekk);
 }
 
 /* ---- Throttling: a token bucket per client IP (capacity = the per-minute limit,
@@ -482,24 +454,9 @@ freg_accept_pick(const char *accept, const char *const *offers)
 
 /* ---- Responses ---- */
 
-struct call {
-	freg_server *s;
-	struct porten_req *req;
-	struct porten_resp *resp;
-	enum freg_pkg pkg;
-	const struct freg_pkg_info *pi;
-	const char *res;                  /* after "/v1/", trailing slash removed */
-	char resbuf[PORTEN_HTTP_PATH_MAX];
-	struct porten_bearer bearer;
-	bool authed;
-	bool xml;                         /* answer errors in XML */
-	char audit_res[48];
-	char audit_pid[12];
-	int64_t first, last;              /* the package's feed bounds, read with the registry */
-};
 
-static void
-send_err(struct call *c, enum freg_err e, const char *detail)
+void
+freg_send_err(struct call *c, enum freg_err e, const char *detail)
 {
 	struct porten_resp *resp = c->resp;
 	const char *melding = errs[e].melding;
@@ -544,20 +501,20 @@ done:
 		                       ? "Bearer error=\"invalid_token\"" : "Bearer");
 }
 
-static void
-send_bytes(struct call *c, const char *ct, const char *data, size_t len)
+void
+freg_send_bytes(struct call *c, const char *ct, const char *data, size_t len)
 {
 	porten_buf_reset(&c->resp->body);
 	c->resp->status = 200;
 	c->resp->content_type = ct;
 	if (porten_buf_append(&c->resp->body, data, len) != 0)
-		send_err(c, FREG_E_SERVICE, NULL);
+		freg_send_err(c, FREG_E_SERVICE, NULL);
 }
 
 /* ---- Generic JSON -> XML (element per member, arrays repeat the member name) ---- */
 
-static int
-xml_value(xmlTextWriterPtr w, const char *name, const json_t *v)
+int
+freg_xml_value(xmlTextWriterPtr w, const char *name, const json_t *v)
 {
 	char num[32];
 
@@ -569,7 +526,7 @@ xml_value(xmlTextWriterPtr w, const char *name, const json_t *v)
 		if (xmlTextWriterStartElement(w, BAD_CAST name) < 0)
 			return -1;
 		json_object_foreach((json_t *)v, k, m)
-			if (xml_value(w, k, m) != 0)
+			if (freg_xml_value(w, k, m) != 0)
 				return -1;
 		return xmlTextWriterEndElement(w) < 0 ? -1 : 0;
 	}
@@ -578,7 +535,7 @@ xml_value(xmlTextWriterPtr w, const char *name, const json_t *v)
 		json_t *m;
 
 		json_array_foreach(v, i, m)
-			if (xml_value(w, name, m) != 0)
+			if (freg_xml_value(w, name, m) != 0)
 				return -1;
 		return 0;
 	}
@@ -602,8 +559,8 @@ xml_value(xmlTextWriterPtr w, const char *name, const json_t *v)
 
 /* Writes docs (objects) as root elements named root in namespace ns; with wrapper, all of
  * them inside <wrapper xmlns=ns>. */
-static int
-xml_docs(struct porten_buf *out, const char *wrapper, const char *root, const char *ns,
+int
+freg_xml_docs(struct porten_buf *out, const char *wrapper, const char *root, const char *ns,
          json_t *const *docs, size_t n)
 {
 	xmlBufferPtr xb = xmlBufferCreate();
@@ -626,7 +583,7 @@ xml_docs(struct porten_buf *out, const char *wrapper, const char *root, const ch
 		if (!wrapper)
 			xmlTextWriterWriteAttribute(w, BAD_CAST "xmlns", BAD_CAST ns);
 		json_object_foreach(docs[i], k, m)
-			if (xml_value(w, k, m) != 0)
+			if (freg_xml_value(w, k, m) != 0)
 				goto out;
 		if (xmlTextWriterEndElement(w) < 0)
 			goto out;
@@ -857,23 +814,23 @@ h_feed(struct call *c)
 
 	snprintf(c->audit_res, sizeof(c->audit_res), "hendelser/feed");
 	if (fmt < 0) {
-		send_err(c, FREG_E_NOT_ACCEPTABLE, NULL);
+		freg_send_err(c, FREG_E_NOT_ACCEPTABLE, NULL);
 		return;
 	}
 	c->xml = fmt != FMT_JSON;
 	if (seqs == NULL || porten_req_query_count(c->req, "seq") != 1) {
-		send_err(c, FREG_E_INPUT, seqs ? "seq er oppgitt flere ganger" : "seq mangler");
+		freg_send_err(c, FREG_E_INPUT, seqs ? "seq er oppgitt flere ganger" : "seq mangler");
 		return;
 	}
 	if (!parse_i64(seqs, &seq) || seq < 0) {
-		send_err(c, FREG_E_INPUT, "seq må være et heltall fra og med 0");
+		freg_send_err(c, FREG_E_INPUT, "seq må være et heltall fra og med 0");
 		return;
 	}
 	first = c->first;
 	last = c->last;
 	from = seq == 0 ? 1 : seq;
 	if (from < first) {
-		send_err(c, FREG_E_SEQ_TOO_OLD, NULL);
+		freg_send_err(c, FREG_E_SEQ_TOO_OLD, NULL);
 		return;
 	}
 	/* Pages are dense, so the page's extent follows from the bounds alone. */
@@ -916,7 +873,7 @@ h_feed(struct call *c)
 				porten_buf_reset(&c->resp->body);
 				if (porten_buf_append(&c->resp->body, "", 0) != 0 ||
 				    read_page(pg, &c->resp->body) != 0)
-					send_err(c, FREG_E_SERVICE, NULL);
+					freg_send_err(c, FREG_E_SERVICE, NULL);
 				else {
 					c->resp->status = 200;
 					c->resp->content_type = ct[fmt];
@@ -951,7 +908,7 @@ h_feed(struct call *c)
 	}
 	if (r != 0) {
 		log_error("freg: feed page %s seq=%" PRId64 ": %s", c->pi->abbrev, seq, porten_strerror(r));
-		send_err(c, r == PORTEN_ERR_UNAVAILABLE || r == PORTEN_ERR_CONFLICT ? FREG_E_UNAVAILABLE
+		freg_send_err(c, r == PORTEN_ERR_UNAVAILABLE || r == PORTEN_ERR_CONFLICT ? FREG_E_UNAVAILABLE
 		                                                                    : FREG_E_SERVICE, NULL);
 		return;
 	}
@@ -988,7 +945,7 @@ h_siste(struct call *c)
 
 	snprintf(c->audit_res, sizeof(c->audit_res), "hendelser/siste/sekvensnummer");
 	if (fmt < 0) {
-		send_err(c, FREG_E_NOT_ACCEPTABLE, NULL);
+		freg_send_err(c, FREG_E_NOT_ACCEPTABLE, NULL);
 		return;
 	}
 	c->xml = fmt == 2;
@@ -997,9 +954,9 @@ h_siste(struct call *c)
 		char x[160];
 		int n = snprintf(x, sizeof(x), "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
 		                 "<sekvensnummer><sekvensnummer>%s</sekvensnummer></sekvensnummer>\n", num);
-		send_bytes(c, "application/xml", x, (size_t)n);
+		freg_send_bytes(c, "application/xml", x, (size_t)n);
 	} else
-		send_bytes(c, fmt == 0 ? "application/json" : "text/plain", num, strlen(num));
+		freg_send_bytes(c, fmt == 0 ? "application/json" : "text/plain", num, strlen(num));
 	porten_resp_header(c->resp, "Cache-Control", "no-cache");
 }
 
@@ -1010,18 +967,18 @@ h_xsd(struct call *c, const char *name)
 	c->xml = true;
 	for (const struct freg_contract *f = freg_contracts; f->name; f++)
 		if (strcmp(f->name, name) == 0) {
-			send_bytes(c, "application/xml", f->data, f->len);
+			freg_send_bytes(c, "application/xml", f->data, f->len);
 			porten_resp_header(c->resp, "Cache-Control", "max-age=3600");
 			return;
 		}
-	send_err(c, FREG_E_NOT_FOUND, NULL);
+	freg_send_err(c, FREG_E_NOT_FOUND, NULL);
 }
 
-static const char *const doc_offers[] = { "application/json", "application/xml", NULL };
+const char *const freg_doc_offers[] = { "application/json", "application/xml", NULL };
 
 /* Retention of documents (spec 2.3, 3.2): three years. */
-static bool
-doc_too_old(int64_t stored)
+bool
+freg_doc_too_old(int64_t stored)
 {
 	return stored < porten_now() - (int64_t)3 * 365 * 86400 - 86400;
 }
@@ -1031,9 +988,9 @@ send_event_docs(struct call *c, int fmt, json_t *const *docs, size_t n, bool lis
 {
 	porten_buf_reset(&c->resp->body);
 	if (fmt == 1) {
-		if (xml_docs(&c->resp->body, list ? "dokumenterForHendelse" : NULL, "dokumentForHendelse",
+		if (freg_xml_docs(&c->resp->body, list ? "dokumenterForHendelse" : NULL, "dokumentForHendelse",
 		             NS_HENDELSE, docs, n) != 0) {
-			send_err(c, FREG_E_SERVICE, NULL);
+			freg_send_err(c, FREG_E_SERVICE, NULL);
 			return;
 		}
 		c->resp->status = 200;
@@ -1054,7 +1011,7 @@ send_event_docs(struct call *c, int fmt, json_t *const *docs, size_t n, bool lis
 static void
 h_event(struct call *c, const char *id)
 {
-	int fmt = freg_accept_pick(porten_req_header(c->req, "Accept"), doc_offers);
+	int fmt = freg_accept_pick(porten_req_header(c->req, "Accept"), freg_doc_offers);
 	char *text = NULL;
 	size_t len;
 	int64_t stored;
@@ -1062,26 +1019,26 @@ h_event(struct call *c, const char *id)
 
 	snprintf(c->audit_res, sizeof(c->audit_res), "hendelser/{id}");
 	if (fmt < 0) {
-		send_err(c, FREG_E_NOT_ACCEPTABLE, NULL);
+		freg_send_err(c, FREG_E_NOT_ACCEPTABLE, NULL);
 		return;
 	}
 	c->xml = fmt == 1;
 	r = freg_register_event_doc(c->s->reg, id, &text, &len, &stored);
 	if (r == PORTEN_ERR_NOT_FOUND) {
-		send_err(c, FREG_E_NOT_FOUND, NULL);
+		freg_send_err(c, FREG_E_NOT_FOUND, NULL);
 		return;
 	}
 	if (r != 0) {
-		send_err(c, r == PORTEN_ERR_UNAVAILABLE ? FREG_E_UNAVAILABLE : FREG_E_SERVICE, NULL);
+		freg_send_err(c, r == PORTEN_ERR_UNAVAILABLE ? FREG_E_UNAVAILABLE : FREG_E_SERVICE, NULL);
 		return;
 	}
-	if (doc_too_old(stored)) {
+	if (freg_doc_too_old(stored)) {
 		free(text);
-		send_err(c, FREG_E_DOC_TOO_OLD, NULL);
+		freg_send_err(c, FREG_E_DOC_TOO_OLD, NULL);
 		return;
 	}
 	if (fmt == 0) {
-		send_bytes(c, "application/json", text, len);
+		freg_send_bytes(c, "application/json", text, len);
 	} else {
 		json_t *doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL);
 		const char *pid = json_string_value(json_object_get(json_object_get(doc, "hendelse"),
@@ -1090,7 +1047,7 @@ h_event(struct call *c, const char *id)
 		if (pid)
 			snprintf(c->audit_pid, sizeof(c->audit_pid), "%s", pid);
 		if (doc == NULL)
-			send_err(c, FREG_E_SERVICE, NULL);
+			freg_send_err(c, FREG_E_SERVICE, NULL);
 		else
 			send_event_docs(c, fmt, &doc, 1, false);
 		json_decref(doc);
@@ -1195,8 +1152,8 @@ freg_parse_ids(const char *body, size_t len, bool json, const char *field, size_
 
 /* A POST body: JSON when Content-Type says so, XML when it says XML or is absent
  * (spec 3.3). Returns the ids under member/element `field`, or NULL with a reason. */
-static json_t *
-body_ids(struct call *c, const char *field, size_t max, bool *req_json, const char **why)
+json_t *
+freg_body_ids(struct call *c, const char *field, size_t max, bool *req_json, const char **why)
 {
 	const char *ct = porten_req_header(c->req, "Content-Type");
 
@@ -1222,23 +1179,23 @@ h_event_bulk(struct call *c)
 	int fmt;
 
 	snprintf(c->audit_res, sizeof(c->audit_res), "hendelser/bulkoppslag");
-	fmt = freg_accept_pick(accept, doc_offers);
+	fmt = freg_accept_pick(accept, freg_doc_offers);
 	if (fmt < 0) {
-		send_err(c, FREG_E_NOT_ACCEPTABLE, NULL);
+		freg_send_err(c, FREG_E_NOT_ACCEPTABLE, NULL);
 		return;
 	}
-	ids = body_ids(c, "dokumentidentifikator", PORTEN_FREG_BULK_IDS_MAX, &req_json, &why);
+	ids = freg_body_ids(c, "dokumentidentifikator", PORTEN_FREG_BULK_IDS_MAX, &req_json, &why);
 	if (accept == NULL || accept[strspn(accept, " \t")] == '\0' || strcmp(accept, "*/*") == 0)
 		fmt = req_json ? 0 : 1;   /* no preference: answer in the request's format (spec 3.3) */
 	c->xml = fmt == 1;
 	if (ids == NULL) {
-		send_err(c, FREG_E_INPUT, why);
+		freg_send_err(c, FREG_E_INPUT, why);
 		return;
 	}
 	docs = calloc(json_array_size(ids) + 1, sizeof(*docs));
 	if (docs == NULL) {
 		json_decref(ids);
-		send_err(c, FREG_E_SERVICE, NULL);
+		freg_send_err(c, FREG_E_SERVICE, NULL);
 		return;
 	}
 	json_array_foreach(ids, i, v) {
@@ -1250,10 +1207,10 @@ h_event_bulk(struct call *c)
 		if (r == PORTEN_ERR_NOT_FOUND)
 			continue;
 		if (r != 0) {
-			send_err(c, r == PORTEN_ERR_UNAVAILABLE ? FREG_E_UNAVAILABLE : FREG_E_SERVICE, NULL);
+			freg_send_err(c, r == PORTEN_ERR_UNAVAILABLE ? FREG_E_UNAVAILABLE : FREG_E_SERVICE, NULL);
 			goto out;
 		}
-		if (!doc_too_old(stored) && (docs[n] = json_loadb(text, len, 0, NULL)) != NULL)
+		if (!freg_doc_too_old(stored) && (docs[n] = json_loadb(text, len, 0, NULL)) != NULL)
 			n++;
 		free(text);
 	}
@@ -1376,7 +1333,7 @@ authenticate(struct call *c, enum freg_err *err, const char **detail)
 }
 
 static void
-finish_audit(struct call *c)
+audit_call(struct call *c, const char *pid, int status)
 {
 	struct freg_audit a;
 
@@ -1388,9 +1345,21 @@ finish_audit(struct call *c)
 	snprintf(a.supplier, sizeof(a.supplier), "%s", c->bearer.supplier_orgno);
 	a.pkg = c->pkg;
 	snprintf(a.resource, sizeof(a.resource), "%s", c->audit_res[0] ? c->audit_res : "?");
-	snprintf(a.pid, sizeof(a.pid), "%s", c->audit_pid);
-	a.status = c->resp->status;
+	snprintf(a.pid, sizeof(a.pid), "%s", pid ? pid : "");
+	a.status = status;
 	audit_push(c->s, &a);
+}
+
+static void
+finish_audit(struct call *c)
+{
+	audit_call(c, c->audit_pid, c->resp->status);
+}
+
+void
+freg_audit_person(struct call *c, const char *pid)
+{
+	audit_call(c, pid, 200);
 }
 
 static void
@@ -1414,20 +1383,20 @@ h_freg(struct porten_req *req, struct porten_resp *resp, void *ctx)
 		char ra[16];
 
 		snprintf(ra, sizeof(ra), "%d", wait);
-		send_err(&c, FREG_E_THROTTLED, NULL);
+		freg_send_err(&c, FREG_E_THROTTLED, NULL);
 		porten_resp_header(resp, "Retry-After", ra);
 		return;
 	}
 	pkg = freg_pkg_by_path(req->path, &rest);
 	if (pkg < 0) {
-		send_err(&c, FREG_E_NOT_FOUND, NULL);
+		freg_send_err(&c, FREG_E_NOT_FOUND, NULL);
 		return;
 	}
 	c.pkg = (enum freg_pkg)pkg;
 	c.pi = freg_pkg(c.pkg);
 	n = strlen(rest);
 	if (n >= sizeof(c.resbuf)) {
-		send_err(&c, FREG_E_NOT_FOUND, NULL);
+		freg_send_err(&c, FREG_E_NOT_FOUND, NULL);
 		return;
 	}
 	memcpy(c.resbuf, rest, n + 1);
@@ -1436,37 +1405,37 @@ h_freg(struct porten_req *req, struct porten_resp *resp, void *ctx)
 	c.res = c.resbuf;
 	rs = resource_find(req->method, c.res, &known);
 	if (rs == NULL && !known) {
-		send_err(&c, FREG_E_NOT_FOUND, NULL);
+		freg_send_err(&c, FREG_E_NOT_FOUND, NULL);
 		return;
 	}
 	authenticate(&c, &err, &detail);
 	if (err != FREG_E_COUNT) {
-		send_err(&c, err, detail);
+		freg_send_err(&c, err, detail);
 		return;
 	}
 	{
 		int r = freg_register_call_state(c.s->reg, c.bearer.consumer_orgno, c.pkg, &mask, &c.first, &c.last);
 
 		if (r != 0) {
-			send_err(&c, r == PORTEN_ERR_UNAVAILABLE ? FREG_E_UNAVAILABLE : FREG_E_SERVICE, NULL);
+			freg_send_err(&c, r == PORTEN_ERR_UNAVAILABLE ? FREG_E_UNAVAILABLE : FREG_E_SERVICE, NULL);
 			return;
 		}
 	}
 	snprintf(req->log_scope, sizeof(req->log_scope), "%s", c.pi->scope);
 	if (!porten_bearer_has_scope(&c.bearer, c.pi->scope)) {
-		send_err(&c, FREG_E_FORBIDDEN, "tokenet mangler scope for rettighetspakken");
+		freg_send_err(&c, FREG_E_FORBIDDEN, "tokenet mangler scope for rettighetspakken");
 		goto audit;
 	}
 	if (!(mask & (1u << c.pkg))) {
-		send_err(&c, FREG_E_FORBIDDEN, "virksomheten har ikke tilgang til rettighetspakken");
+		freg_send_err(&c, FREG_E_FORBIDDEN, "virksomheten har ikke tilgang til rettighetspakken");
 		goto audit;
 	}
 	if (rs == NULL) {
-		send_err(&c, FREG_E_METHOD, NULL);
+		freg_send_err(&c, FREG_E_METHOD, NULL);
 		goto audit;
 	}
 	if (!(c.pi->resources & rs->res)) {
-		send_err(&c, FREG_E_FORBIDDEN, "rettighetspakken gir ikke tilgang til denne tjenesten");
+		freg_send_err(&c, FREG_E_FORBIDDEN, "rettighetspakken gir ikke tilgang til denne tjenesten");
 		goto audit;
 	}
 	switch (rs->res) {
@@ -1485,18 +1454,48 @@ h_freg(struct porten_req *req, struct porten_resp *resp, void *ctx)
 	case FREG_RES_HENDELSE_BULK:
 		h_event_bulk(&c);
 		break;
-	default:
-		/* Person lookups and extracts come with the lookup service (docs/freg.md). */
-		snprintf(c.audit_res, sizeof(c.audit_res), "%.40s", rs->path);
-		resp->status = 501;
-		{
-			json_t *b = json_pack("{s:s,s:s}", "kode", "FREG-013",
-			                      "melding", "Tjenesten er ikke implementert i denne versjonen av porten");
-
-			porten_resp_json(resp, 501, b);
-			json_decref(b);
-		}
+	case FREG_RES_PERSON_XSD:
+		h_xsd(&c, "Person_v1.xsd");
 		break;
+	case FREG_RES_PERSON:
+		freg_h_person(&c, c.res + strlen("personer/"));
+		break;
+	case FREG_RES_ARKIV:
+		freg_h_person_arkiv(&c, c.res + strlen("personer/arkiv/"));
+		break;
+	case FREG_RES_PERSON_BULK:
+		freg_h_person_bulk(&c, false);
+		break;
+	case FREG_RES_ARKIV_BULK:
+		freg_h_person_bulk(&c, true);
+		break;
+	case FREG_RES_ENTYDIGSOEK:
+		freg_h_entydigsoek(&c);
+		break;
+	case FREG_RES_SOEK:
+		freg_h_soek(&c);
+		break;
+	case FREG_RES_UTTREKK_KOMPLETT:
+		freg_h_uttrekk_komplett(&c);
+		break;
+	case FREG_RES_UTTREKK_TILPASSET:
+		freg_h_uttrekk_tilpasset(&c);
+		break;
+	default: {
+		/* uttrekk/{job}/batch/{n} */
+		char job[64];
+		const char *p = c.res + strlen("uttrekk/"), *slash = strchr(p, '/');
+		size_t jl = slash ? (size_t)(slash - p) : 0;
+
+		if (slash == NULL || jl >= sizeof(job)) {
+			freg_send_err(&c, FREG_E_GONE, NULL);
+			break;
+		}
+		memcpy(job, p, jl);
+		job[jl] = '\0';
+		freg_h_uttrekk_batch(&c, job, slash + strlen("/batch/"));
+		break;
+	}
 	}
 audit:
 	finish_audit(&c);
@@ -1511,7 +1510,7 @@ freg_http_error(struct porten_req *req, struct porten_resp *resp, int status, vo
 	c.s = ctx;
 	c.req = req;
 	c.resp = resp;
-	send_err(&c, status == 413 ? FREG_E_TOO_LARGE : status == 405 ? FREG_E_METHOD : FREG_E_NOT_FOUND, NULL);
+	freg_send_err(&c, status == 413 ? FREG_E_TOO_LARGE : status == 405 ? FREG_E_METHOD : FREG_E_NOT_FOUND, NULL);
 }
 
 static void

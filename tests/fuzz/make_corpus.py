@@ -424,7 +424,8 @@ def admin_bodies(m):
 
 def freg_inputs():
     """Inputs of fuzz_freg: the first byte picks the parser (0 Accept, 1 JSON ids, 2 XML ids,
-    3 egenskapshendelse)."""
+    3 egenskapshendelse, 4 part values joined by '&', 5 search criteria one per line,
+    6 a tilpasset uttrekk order)."""
     ids = ["0123456789abcdef0123456789abcdef", "7d9c19b1-4125-4f3a-9d2e-0123456789ab"]
     items = {
         "accept-json": b"\x00application/json",
@@ -451,6 +452,19 @@ def freg_inputs():
                                            "postadresse": {"postboksadresse": {"postboks": "1"}}}]).encode(),
         "event-bad": b"\x03" + compact([{"entitet": "navn", "entitetsendring": "korrigereHistorisk"},
                                           {"entitet": "x"}, 5]).encode(),
+        "parts-basis": b"\x04person-basis&historikk&RettsligHandleevne",
+        "parts-bad": b"\x04forholdTilSametingetsValgmanntall&navn-historikk&" + "\u00e5".encode() * 40,
+        "parts-all": b"\x04identitetsgrunnlag-utvidet&relasjon-utvidet&innflytting&utflytting&doedsfall",
+        "search-entydig": "\x05Ola Nordmann\n20036914700\n19690320\nStorgata\n10B\n0150\nAFG-1458-4555\n"
+                          "IRL-195509132386\n123456789012".encode(),
+        "search-inject": "\x05' OR 1=1 --\n%\n_\n\u00c6\u00d8\u00c5 gate\n0x\n\n\n\n".encode(),
+        "search-phonetic": "\x05Christiansen Kristiansen Bj\u00f8rnstad Aase \u00c5se".encode(),
+        "tilpasset": b"\x06" + compact({"personstatustyper": ["bosatt", "doed"], "kjoenn": "kvinne",
+                                         "kommunenummer": {"bostedskommunenummer": "0301"},
+                                         "foedselsaarFraOgMed": "1950", "statsborgerskap": "NOR",
+                                         "sivilstandstype": "gift"}).encode(),
+        "tilpasset-bad": b"\x06" + compact({"personstatustyper": [], "bostedskommunenummer": "03",
+                                             "oppholdskommunenummer": "0301"}).encode(),
     }
     return items
 

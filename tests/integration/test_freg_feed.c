@@ -210,10 +210,17 @@ both_path_shapes_route(void **state)
 	(void)state;
 	H_ASSERT_INT(get(P_OMH "hendelser/siste/sekvensnummer", tok(omh, SC_OMH), NULL)->status, 200);
 	H_ASSERT_INT(get(P_OUH "hendelser/siste/sekvensnummer", tok(ouh, SC_OUH), NULL)->status, 200);
-	/* personer/{id} reaches its handler on both shapes (the lookup itself is the lookup
-	 * service's: 501 until then, never a 404 for the path) */
-	expect_freg_error(get(P_OMH "personer/41819077906", tok(omh, SC_OMH), NULL), 501, "FREG-013");
-	expect_freg_error(get(P_OUH "personer/41819077906", tok(ouh, SC_OUH), NULL), 501, "FREG-013");
+	/* personer/{id} reaches its handler on both shapes: a valid identifier nobody has is
+	 * the lookup's 404 with its own message, not the router's */
+	{
+		struct h_resp *r = get(P_OMH "personer/01017099929", tok(omh, SC_OMH), NULL);
+
+		expect_freg_error(r, 404, "FREG-005");
+		H_ASSERT_STR(H_JSTR(r->json, "melding"), "Ikke funnet: personen finnes ikke");
+		r = get(P_OUH "personer/01017099929", tok(ouh, SC_OUH), NULL);
+		expect_freg_error(r, 404, "FREG-005");
+		H_ASSERT_STR(H_JSTR(r->json, "melding"), "Ikke funnet: personen finnes ikke");
+	}
 	/* the generic shape of the docs is wrong for every package but OMH */
 	expect_freg_error(get("/folkeregisteret/offentligutenhjemmel/api/v1/hendelser/siste/sekvensnummer",
 	                      tok(ouh, SC_OUH), NULL), 404, "FREG-005");
@@ -340,12 +347,13 @@ person_lookups_refused_on_priv_and_presse(void **state)
 	expect_freg_error(get(P_PRIV "personer/soek?navn=Ola", t, NULL), 403, "FREG-004");
 	expect_freg_error(get(P_PRIV_UF "personer/01018012345", tu, NULL), 403, "FREG-004");
 	expect_freg_error(get(P_PRIV_UF "personer/soek?navn=Ola", tu, NULL), 403, "FREG-004");
-	/* entydigsoek passes the package check there and reaches its handler (the lookup
-	 * itself is the lookup service's: 501 until then) */
-	r = get(P_PRIV "personer/entydigsoek?navn=Ola+Nordmann&foedselsdato=19800101", t, NULL);
-	expect_freg_error(r, 501, "FREG-013");
-	r = get(P_PRIV_UF "personer/entydigsoek?navn=Ola+Nordmann&foedselsdato=19800101", tu, NULL);
-	expect_freg_error(r, 501, "FREG-013");
+	/* entydigsoek passes the package check there and reaches its handler: no such person
+	 * is the search's 404 */
+	r = get(P_PRIV "personer/entydigsoek?navn=Ola+Nordmann&foedselsdato=18000101", t, NULL);
+	expect_freg_error(r, 404, "FREG-005");
+	H_ASSERT_STR(H_JSTR(r->json, "melding"), "Ikke funnet: søket ga ikke entydig treff");
+	r = get(P_PRIV_UF "personer/entydigsoek?navn=Ola+Nordmann&foedselsdato=18000101", tu, NULL);
+	expect_freg_error(r, 404, "FREG-005");
 }
 
 /* ---- feed (lines 8-19) ---- */
