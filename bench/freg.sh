@@ -27,72 +27,22 @@ threads=$([ "$freg_threads" = 0 ] && echo $((4 * cores)) || echo "$freg_threads"
 nginx_workers=${NGINX_WORKERS:-$threads}
 persons=${PERSONS:-3000}
 [ -x "$porten" ] && [ -x "$fb" ] || { echo "build first: cmake --build $build" >&2; exit 2; }
-nginx=$(command -v nginx || true)
-[ -n "$nginx" ] || { [ -x /usr/sbin/nginx ] && nginx=/usr/sbin/nginx; }
-[ -n "$nginx" ] || { echo "nginx not found: the reference server (Debian: apt-get install nginx-light)" >&2; exit 2; }
-command -v curl >/dev/null || { echo "curl not found (Debian: apt-get install curl)" >&2; exit 2; }
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
+bench_need_nginx
 
 dir=$(mktemp -d /tmp/porten-fregbench.XXXXXX)
-apid= fpid= npid= perfpid=
-cleanup() {
-  [ -n "$perfpid" ] && kill -INT "$perfpid" 2>/dev/null || true
-  for p in $fpid $apid; do kill "$p" 2>/dev/null || true; done
-  [ -n "$npid" ] && kill -QUIT "$npid" 2>/dev/null || true
-  wait 2>/dev/null || true
-  rm -rf "$dir"
-}
-trap cleanup EXIT
+trap bench_cleanup EXIT
 trap 'exit 130' INT TERM
 
-issuer=https://bench.test/
-scope=folkeregister:deling/offentligmedhjemmel
-orgno=991825827
 api=/folkeregisteret/offentlig-med-hjemmel/api/v1/hendelser
 feed_path="$api/feed?seq=1"
 small_path="$api/siste/sekvensnummer"
 
-# Waits for "listening on http://127.0.0.1:PORT/" in file $1 (process $2, up to $3 s); prints PORT.
-wait_port() {
-  local i
-  for i in $(seq 1 $(($3 * 10))); do
-    grep -q "listening on" "$1" 2>/dev/null && break
-    kill -0 "$2" 2>/dev/null || break
-    sleep 0.1
-  done
-  sed -n 's|.*listening on http://127.0.0.1:\([0-9]*\)/.*|\1|p' "$1"
-}
-
-# ---- Maskinporten: a test PKI and porten authz with one x5c client ----
-"$porten" pki init --dir "$dir/pki" >/dev/null
-"$porten" pki issue --dir "$dir/pki" --orgno "$orgno" --name "BENCH AS" --out "$dir/leaf" >/dev/null
-cat > "$dir/authz-seed.json" <<JSON
-{"scopes":[{"prefix":"folkeregister","subscope":"deling/offentligmedhjemmel","description":"bench","owner_orgno":"974761076"}],
- "access":[{"scope":"$scope","consumer_orgno":"$orgno"}],
- "clients":[{"client_id":"bench","client_orgno":"$orgno","scopes":["$scope"]}]}
-JSON
-"$porten" authz --listen 127.0.0.1:0 --issuer "$issuer" --data "$dir/authz" --plain-http \
-  --seed "$dir/authz-seed.json" --trust-anchors "$dir/pki/root.pem" --intermediates "$dir/pki/intermediate.pem" \
-  --crl "$dir/pki/crl.pem" --log-level warn --token-lifetime 3600 > "$dir/authz.out" 2> "$dir/authz.err" &
-apid=$!
-aport=$(wait_port "$dir/authz.out" $apid 10)
-[ -n "$aport" ] || { echo "porten authz did not start:" >&2; cat "$dir/authz.err" >&2; exit 1; }
-authz_url=http://127.0.0.1:$aport/
-"$fb" token --authz-url "$authz_url" --client-id bench --cert "$dir/leaf.pem" --key "$dir/leaf-key.pem" \
-  --scope "$scope" > "$dir/token"
-token=$(cat "$dir/token")
-
-# ---- the register: porten freg trusting that authz, the organisation holding the package ----
-cat > "$dir/freg-seed.json" <<JSON
-{"consumers":[{"orgno":"$orgno","packages":["offentligmedhjemmel"]}]}
-JSON
-# The per-IP limit (default 60000/min, spec 9) would answer most of the benchmark with 429:
-# all load comes from one address here, so it is set out of reach.
-"$porten" freg --plain-http --log-level warn --listen 127.0.0.1:0 --issuer "$issuer" --issuer-url "$authz_url" \
-  --data "$dir/freg" --persons "$persons" --seed "$dir/freg-seed.json" --rate-limit 2000000000 \
-  --threads "$freg_threads" > "$dir/freg.out" 2> "$dir/freg.err" &
-fpid=$!
-fport=$(wait_port "$dir/freg.out" $fpid 300)
-[ -n "$fport" ] || { echo "porten freg did not start:" >&2; cat "$dir/freg.err" >&2; exit 1; }
+# ---- Maskinporten (test PKI, porten authz, one token) and the register ----
+bench_authz
+bench_token
+bench_freg "$dir/freg" "$persons" "$freg_threads" 300
 
 # ---- the same bytes as static files, at the same paths ----
 www=$dir/www
@@ -108,48 +58,9 @@ events=$(grep -o '"sekvensnummer":' "$www$api/feed" | wc -l)
 feed_bytes=$(stat -c %s "$www$api/feed")
 small_bytes=$(stat -c %s "$www$api/siste/sekvensnummer")
 
-# A free port for nginx: the kernel picks one for a listening socket we then close.
-nport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null ||
-        echo $((20000 + RANDOM % 20000)))
-user_line=
-[ "$(id -u)" = 0 ] && user_line="user $(id -un) $(id -gn);"    # else workers become nobody
-cat > "$dir/nginx.conf" <<CONF
-$user_line
-worker_processes $nginx_workers;
-error_log $dir/nginx-error.log warn;
-pid $dir/nginx.pid;
-daemon off;
-events { worker_connections 1024; }
-http {
-    access_log off;
-    types { }
-    default_type application/json;
-    sendfile on;
-    tcp_nopush on;
-    keepalive_requests 100000000;
-    keepalive_timeout 300s;
-    client_body_temp_path $dir/nginx-tmp/body;
-    proxy_temp_path $dir/nginx-tmp/proxy;
-    fastcgi_temp_path $dir/nginx-tmp/fastcgi;
-    uwsgi_temp_path $dir/nginx-tmp/uwsgi;
-    scgi_temp_path $dir/nginx-tmp/scgi;
-    server {
-        listen 127.0.0.1:$nport${NGINX_LISTEN_OPTS- reuseport};
-        root $www;
-    }
-}
-CONF
-mkdir -p "$dir/nginx-tmp"
-"$nginx" -p "$dir" -c "$dir/nginx.conf" -e "$dir/nginx-error.log" > "$dir/nginx.out" 2>&1 &
-npid=$!
-for _ in $(seq 1 100); do
-  curl -s -o /dev/null "http://127.0.0.1:$nport$small_path" && break
-  kill -0 $npid 2>/dev/null || break
-  sleep 0.1
-done
+bench_nginx "$www" "$nginx_workers" "$small_path"
 curl -sS -o "$dir/check" "http://127.0.0.1:$nport$feed_path" 2>/dev/null && cmp -s "$dir/check" "$www$api/feed" ||
-  { echo "nginx did not start or serves other bytes:" >&2; cat "$dir/nginx-error.log" "$dir/nginx.out" >&2; exit 1; }
-nworkers=$(pgrep -c -P $npid || true)
+  { echo "nginx serves other bytes:" >&2; cat "$dir/nginx-error.log" "$dir/nginx.out" >&2; exit 1; }
 
 echo "reference: nginx $("$nginx" -v 2>&1 | sed 's|.*/||'), $nworkers worker processes (worker_processes $nginx_workers, listen${NGINX_LISTEN_OPTS- reuseport}), static files, sendfile on, access_log off"
 echo "server: porten freg, $threads$([ "$freg_threads" = 0 ] && echo " (default)") worker threads, plain HTTP, log level warn, $persons persons; $cores CPUs shared by server and load generator, nothing pinned"
