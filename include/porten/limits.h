@@ -105,6 +105,8 @@
 #define PORTEN_FREG_PARTS_MAX         64            /* `part` values in one lookup */
 #define PORTEN_FREG_UTTREKK_ORG_MAX   10            /* unfinished extract jobs per organisation (spec 5.3) */
 #define PORTEN_FREG_UTTREKK_JOBS_MAX  1000          /* extract jobs kept in memory in all */
+#define PORTEN_FREG_UTTREKK_ORG_KEEP  20            /* finished jobs kept per organisation (oldest go first) */
+#define PORTEN_FREG_UTTREKK_BYTES_MAX ((size_t)1 << 30) /* result bytes of all kept jobs, and of one */
 #define PORTEN_FREG_UTTREKK_KEEP_S    (24 * 3600)   /* a finished job's batches stay readable */
 #define PORTEN_FREG_UTTREKK_RETRY_AFTER "60"        /* seconds, on the 11th concurrent job */
 #define PORTEN_FREG_UTTREKK_BATCH_KOMPLETT  100000  /* ids per batch (spec 5.3, 2020 doc) */

@@ -127,11 +127,19 @@ doc_pid(const json_t *doc)
 	size_t i;
 	json_t *e;
 
-	json_array_foreach(json_object_get(doc, "identifikasjonsnummer"), i, e)
-		if (json_is_true(json_object_get(e, "erGjeldende")) &&
-		    strcmp(json_string_value(json_object_get(e, "status")) ?: "", "iBruk") == 0)
-			return json_string_value(json_object_get(e, "foedselsEllerDNummer"));
-	return NULL;
+	const char *any = NULL, *cur = NULL;
+
+	json_array_foreach(json_object_get(doc, "identifikasjonsnummer"), i, e) {
+		const char *id = json_string_value(json_object_get(e, "foedselsEllerDNummer"));
+
+		if (json_is_true(json_object_get(e, "erGjeldende"))) {
+			if (strcmp(json_string_value(json_object_get(e, "status")) ?: "", "iBruk") == 0)
+				return id;
+			cur = cur ? cur : id;
+		}
+		any = any ? any : id;
+	}
+	return cur ? cur : any;
 }
 
 static enum freg_err
@@ -194,6 +202,7 @@ freg_h_person(struct call *c, const char *id)
 		freg_send_err(c, db_err(r), NULL);
 		return;
 	}
+	set_audit(c, "personer/{id}", cur);   /* the person's current identifier */
 	send_view(c, fmt, freg_view(c->pkg, &parts, doc));
 	json_decref(doc);
 }
@@ -392,10 +401,19 @@ freg_h_entydigsoek(struct call *c)
 
 /* ---- soek (spec 3.6) ---- */
 
+struct soek_ctx {
+	struct call *c;
+	json_t *list;
+};
+
+/* Every identifier a search hands out is audited like a lookup of that person. */
 static int
 collect_pid(void *ctx, const char *pid)
 {
-	return json_array_append_new(ctx, json_string(pid)) == 0 ? 0 : PORTEN_ERR_NOMEM;
+	struct soek_ctx *x = ctx;
+
+	freg_audit_person(x->c, pid);
+	return json_array_append_new(x->list, json_string(pid)) == 0 ? 0 : PORTEN_ERR_NOMEM;
 }
 
 /* A strict decimal in [lo, hi] of exactly `digits` digits (0 = any length). */
@@ -472,7 +490,7 @@ freg_h_soek(struct call *c)
 		freg_send_err(c, FREG_E_SERVICE, NULL);
 		return;
 	}
-	r = freg_register_soek(c->s->reg, c->pkg, &q, collect_pid, list);
+	r = freg_register_soek(c->s->reg, c->pkg, &q, collect_pid, &(struct soek_ctx){ c, list });
 	if (r == PORTEN_ERR_TOO_LARGE) {
 		freg_send_err(c, FREG_E_INPUT, "søket gir mer enn 10 000 treff og må avgrenses");
 	} else if (r != 0) {

@@ -1279,6 +1279,20 @@ resource_find(const char *method, const char *path, bool *known)
 	const char *m = strcmp(method, "HEAD") == 0 ? "GET" : method;
 
 	*known = false;
+	/* A POST-only exact path asked with GET is a 405, not the GET pattern after it
+	 * (GET personer/bulkoppslag is not a person lookup). */
+	for (size_t i = 0; i < sizeof(resources) / sizeof(resources[0]); i++)
+		if (strchr(resources[i].path, '*') == NULL && strcmp(resources[i].path, path) == 0 &&
+		    strcmp(resources[i].method, m) != 0) {
+			bool other = false;
+
+			for (size_t k = 0; k < sizeof(resources) / sizeof(resources[0]); k++)
+				other |= strcmp(resources[k].path, path) == 0 && strcmp(resources[k].method, m) == 0;
+			if (!other) {
+				*known = true;
+				return NULL;
+			}
+		}
 	for (size_t i = 0; i < sizeof(resources) / sizeof(resources[0]); i++) {
 		if (!path_match(resources[i].path, path))
 			continue;
@@ -1418,7 +1432,7 @@ h_freg(struct porten_req *req, struct porten_resp *resp, void *ctx)
 
 		if (r != 0) {
 			freg_send_err(&c, r == PORTEN_ERR_UNAVAILABLE ? FREG_E_UNAVAILABLE : FREG_E_SERVICE, NULL);
-			return;
+			goto audit;
 		}
 	}
 	snprintf(req->log_scope, sizeof(req->log_scope), "%s", c.pi->scope);

@@ -8,8 +8,12 @@
  *   - n < number of batches → 200 with the ids; n == number of batches → 200 {}.
  * At most PORTEN_FREG_UTTREKK_ORG_MAX unfinished jobs per organisation (→ 429). Jobs live
  * in memory: a restart forgets them (their batches then answer 410 and the client orders
- * again), and finished jobs are dropped after PORTEN_FREG_UTTREKK_KEEP_S seconds. */
+ * again). Finished jobs are dropped after PORTEN_FREG_UTTREKK_KEEP_S seconds, or earlier,
+ * oldest first, when their organisation keeps more than PORTEN_FREG_UTTREKK_ORG_KEEP or all
+ * of them pass PORTEN_FREG_UTTREKK_JOBS_MAX / _BYTES_MAX. A job is read only by the
+ * organisation that ordered it, through the package it was ordered through. */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +33,7 @@ enum job_state { JOB_QUEUED, JOB_RUNNING, JOB_DONE, JOB_FAILED };
 struct job {
 	char id[37];
 	char orgno[10];
+	enum freg_pkg pkg;             /* ordered through this package; read only through it */
 	bool komplett;
 	int64_t seq;                   /* komplett: as of this OMH sequence number */
 	struct freg_tilpasset q;       /* tilpasset: the selection (strings in qbuf) */
@@ -38,6 +43,7 @@ struct job {
 	/* The result: n ids of width w (32 or 11) back to back. */
 	char *ids;
 	size_t n, cap, w;
+	struct freg_uttrekk *u;
 	struct job *next;
 };
 
@@ -49,6 +55,8 @@ struct freg_uttrekk {
 	bool running, stop, hold;
 	struct job *jobs;              /* newest first */
 	size_t njobs;
+	size_t bytes;                  /* result bytes of the jobs kept */
+	_Atomic bool abort;            /* stop a running job (shutdown) */
 };
 
 /* ---- The worker ---- */
@@ -58,8 +66,12 @@ collect(void *ctx, const char *id)
 {
 	struct job *j = ctx;
 
+	if (atomic_load(&j->u->abort))
+		return PORTEN_ERR_UNAVAILABLE;
 	if (strlen(id) != j->w)
 		return 0;
+	if ((j->n + 1) * j->w > PORTEN_FREG_UTTREKK_BYTES_MAX)
+		return PORTEN_ERR_TOO_LARGE;
 	if (j->n == j->cap) {
 		size_t cap = j->cap ? j->cap * 2 : 4096;
 		char *p = realloc(j->ids, cap * j->w);
@@ -105,9 +117,24 @@ worker(void *arg)
 			log_info("freg: uttrekk %s for %s: %zu %s in %.2f s", j->id, j->orgno, j->n,
 			         j->komplett ? "documents" : "persons",
 			         (double)(porten_mono_ns() - t0) / 1e9);
+		if (r == 0 && j->n < j->cap) {
+			char *p = realloc(j->ids, j->n ? j->n * j->w : 1);
+
+			if (p != NULL) {
+				j->ids = p;
+				j->cap = j->n;
+			}
+		}
 		pthread_mutex_lock(&u->mu);
 		j->state = r == 0 ? JOB_DONE : JOB_FAILED;
 		j->finished = porten_now();
+		if (r == 0)
+			u->bytes += j->cap * j->w;
+		else {
+			free(j->ids);
+			j->ids = NULL;
+			j->n = j->cap = 0;
+		}
 	}
 	pthread_mutex_unlock(&u->mu);
 	return NULL;
@@ -151,6 +178,7 @@ freg_uttrekk_free(struct freg_uttrekk *u)
 	if (u == NULL)
 		return;
 	if (u->running) {
+		atomic_store(&u->abort, true);
 		pthread_mutex_lock(&u->mu);
 		u->stop = true;
 		pthread_cond_broadcast(&u->cv);
@@ -171,27 +199,59 @@ freg_uttrekk_free(struct freg_uttrekk *u)
 
 /* ---- Orders ---- */
 
-/* Under u->mu: drops finished jobs older than the keep time, and the oldest finished
- * ones while over the job limit. */
 static void
-expire(struct freg_uttrekk *u)
+drop(struct freg_uttrekk *u, struct job **pp)
+{
+	struct job *j = *pp;
+
+	*pp = j->next;
+	u->bytes -= j->cap * j->w;
+	free(j->ids);
+	free(j);
+	u->njobs--;
+}
+
+static bool
+finished(const struct job *j)
+{
+	return j->state == JOB_DONE || j->state == JOB_FAILED;
+}
+
+/* Under u->mu: drops finished jobs older than the keep time; then, while over the job
+ * or byte budget, or while the organisation keeps more than its share of finished jobs,
+ * the oldest finished ones (the list is newest first, so the last match is the oldest). */
+static void
+expire(struct freg_uttrekk *u, const char *orgno)
 {
 	int64_t now = porten_now();
 	struct job **pp = &u->jobs;
 
 	while (*pp) {
-		struct job *j = *pp;
-		bool old = (j->state == JOB_DONE || j->state == JOB_FAILED) &&
-		           (now - j->finished > PORTEN_FREG_UTTREKK_KEEP_S ||
-		            u->njobs > PORTEN_FREG_UTTREKK_JOBS_MAX);
+		if (finished(*pp) && now - (*pp)->finished > PORTEN_FREG_UTTREKK_KEEP_S)
+			drop(u, pp);
+		else
+			pp = &(*pp)->next;
+	}
+	for (;;) {
+		struct job **oldest = NULL, **mine_oldest = NULL;
+		size_t mine = 0;
 
-		if (old) {
-			*pp = j->next;
-			free(j->ids);
-			free(j);
-			u->njobs--;
-		} else
-			pp = &j->next;
+		for (pp = &u->jobs; *pp; pp = &(*pp)->next) {
+			if (!finished(*pp))
+				continue;
+			oldest = pp;
+			if (strcmp((*pp)->orgno, orgno) == 0) {
+				mine++;
+				mine_oldest = pp;
+			}
+		}
+		if (mine_oldest && mine >= PORTEN_FREG_UTTREKK_ORG_KEEP)
+			drop(u, mine_oldest);
+		else if (oldest && (u->njobs >= PORTEN_FREG_UTTREKK_JOBS_MAX ||
+		                    u->bytes > PORTEN_FREG_UTTREKK_BYTES_MAX))
+			drop(u, oldest);
+		else
+			break;
 	}
 }
 
@@ -200,6 +260,7 @@ static void
 order(struct call *c, struct job *j)
 {
 	struct freg_uttrekk *u = c->s->uttrekk;
+	char id[37];
 	size_t mine = 0;
 
 	snprintf(j->orgno, sizeof(j->orgno), "%s", c->bearer.consumer_orgno);
@@ -208,8 +269,11 @@ order(struct call *c, struct job *j)
 		freg_send_err(c, FREG_E_SERVICE, NULL);
 		return;
 	}
+	j->pkg = c->pkg;
+	j->u = u;
+	memcpy(id, j->id, sizeof(id));
 	pthread_mutex_lock(&u->mu);
-	expire(u);
+	expire(u, j->orgno);
 	for (struct job *k = u->jobs; k; k = k->next)
 		if (strcmp(k->orgno, j->orgno) == 0 && (k->state == JOB_QUEUED || k->state == JOB_RUNNING))
 			mine++;
@@ -227,8 +291,7 @@ order(struct call *c, struct job *j)
 	u->njobs++;
 	pthread_cond_broadcast(&u->cv);
 	pthread_mutex_unlock(&u->mu);
-	/* j may run now, but its id is fixed */
-	freg_send_obj(c, c->xml ? 1 : 0, "uttrekkJobbResponse", json_pack("{s:s}", "jobbId", j->id));
+	freg_send_obj(c, c->xml ? 1 : 0, "uttrekkJobbResponse", json_pack("{s:s}", "jobbId", id));
 }
 
 static bool
@@ -273,6 +336,10 @@ freg_h_uttrekk_komplett(struct call *c)
 	}
 	if (seq > c->last)
 		seq = c->last;   /* clamped to the package's last sequence number (spec 5.1) */
+	if (seq < c->first - 1) {
+		freg_send_err(c, FREG_E_SEQ_TOO_OLD, NULL);   /* before the retention, as the feed */
+		return;
+	}
 	if ((j = calloc(1, sizeof(*j))) == NULL) {
 		freg_send_err(c, FREG_E_SERVICE, NULL);
 		return;
@@ -355,6 +422,9 @@ freg_tilpasset_parse(const json_t *o, struct freg_tilpasset *q, char qbuf[5][8])
 	if (!year(o, "foedselsaarFraOgMed", &q->foedt_fom) || !year(o, "foedselsaarTilOgMed", &q->foedt_tom) ||
 	    !year(o, "doedsaarFraOgMed", &q->doed_fom) || !year(o, "doedsaarTilOgMed", &q->doed_tom))
 		return "årstall må ha fire sifre";
+	if ((q->foedt_fom && q->foedt_tom && q->foedt_fom > q->foedt_tom) ||
+	    (q->doed_fom && q->doed_tom && q->doed_fom > q->doed_tom))
+		return "fra og med-året kan ikke være etter til og med-året";
 	if ((v = json_object_get(o, "kjoenn")) != NULL) {
 		s = json_string_value(v);
 		if (s == NULL || (strcmp(s, "kvinne") != 0 && strcmp(s, "mann") != 0))
@@ -441,7 +511,8 @@ freg_h_uttrekk_batch(struct call *c, const char *id, const char *batch)
 	pthread_mutex_lock(&u->mu);
 	struct job *j = u->jobs;
 
-	while (j && (strcmp(j->id, id) != 0 || strcmp(j->orgno, c->bearer.consumer_orgno) != 0))
+	while (j && (strcmp(j->id, id) != 0 || strcmp(j->orgno, c->bearer.consumer_orgno) != 0 ||
+	             j->pkg != c->pkg))
 		j = j->next;
 	if (j == NULL || j->state == JOB_FAILED) {
 		pthread_mutex_unlock(&u->mu);
@@ -455,23 +526,40 @@ freg_h_uttrekk_batch(struct call *c, const char *id, const char *batch)
 	}
 	{
 		size_t per = j->komplett ? PORTEN_FREG_UTTREKK_BATCH_KOMPLETT : PORTEN_FREG_UTTREKK_BATCH_TILPASSET;
-		size_t nb = (j->n + per - 1) / per;
+		size_t nb = (j->n + per - 1) / per, w = j->w, from, cnt = 0;
+		bool komplett = j->komplett;
+		char *copy = NULL;
 
 		if ((uint64_t)nr > nb) {
 			pthread_mutex_unlock(&u->mu);
 			freg_send_err(c, FREG_E_GONE, "batchen finnes ikke");
 			return;
 		}
-		b = json_object();
-		if (b && (size_t)nr < nb) {
-			json_t *a = json_array();
-			size_t from = (size_t)nr * per, to = from + per < j->n ? from + per : j->n;
-
-			for (size_t i = from; a && i < to; i++)
-				json_array_append_new(a, json_stringn(j->ids + i * j->w, j->w));
-			json_object_set_new(b, j->komplett ? "dokumentidentifikator" : "foedselsEllerDNummer", a);
+		/* Copy the batch's ids under the lock; build the answer without it. */
+		if ((size_t)nr < nb) {
+			from = (size_t)nr * per;
+			cnt = j->n - from < per ? j->n - from : per;
+			if ((copy = malloc(cnt * w)) != NULL)
+				memcpy(copy, j->ids + from * w, cnt * w);
 		}
+		pthread_mutex_unlock(&u->mu);
+		b = json_object();
+		if (b != NULL && cnt > 0) {
+			json_t *a = copy ? json_array() : NULL;
+			bool ok = a != NULL;
+
+			for (size_t i = 0; ok && i < cnt; i++)
+				ok = json_array_append_new(a, json_stringn(copy + i * w, w)) == 0;
+			if (!ok || json_object_set_new(b, komplett ? "dokumentidentifikator" :
+			                               "foedselsEllerDNummer", a) != 0) {
+				if (ok)
+					a = NULL;   /* set_new took it */
+				json_decref(a);
+				json_decref(b);
+				b = NULL;       /* never a short batch or {} on failure: a 500 */
+			}
+		}
+		free(copy);
 	}
-	pthread_mutex_unlock(&u->mu);
 	freg_send_obj(c, fmt, "uttrekkDataResponse", b);
 }

@@ -1057,6 +1057,8 @@ soek(void **state)
 	expect_freg_error(get(K_OMH, "personer/soek?kjoenn=annet"), 400, "FREG-002");
 	expect_freg_error(get(K_OMH, "personer/soek?foedselsaarFraOgMed=19x0"), 400, "FREG-002");
 	expect_freg_error(get(K_OMH, "personer/soek?inkluderDoede=kanskje"), 400, "FREG-002");
+	/* another method on a POST-only resource: 405, not a person lookup */
+	expect_freg_error(get(K_OMH, "personer/bulkoppslag"), 405, "FREG-009");
 	/* soek is refused on PRIV and PRESSE (line 7) */
 	expect_freg_error(get(K_PRIV, "personer/soek?navn=Ola"), 403, "FREG-004");
 	expect_freg_error(get(K_PRESSE_UF, h_strf("personer/%s", pid)), 403, "FREG-004");
@@ -1303,15 +1305,25 @@ every_lookup_is_audited(void **state)
 {
 	const char *pid = find(p_family);
 	const json_t *d = doc_of(pid);
-	int before = audit_count(pid, "personer/{id}");
-	int bulk = audit_count(pid, "personer/bulkoppslag");
-	int ent = audit_count(pid, "personer/entydigsoek");
+	int before, bulk, ent, soek;
 
+	/* earlier tests' records are flushed by a clean stop, so the counts before are exact */
+	{
+		const char *dir = h_strf("%s", fr->data_dir);
+
+		h_server_stop(fr);
+		fr = start_freg(dir, 0, PERSONS);
+	}
+	before = audit_count(pid, "personer/{id}");
+	bulk = audit_count(pid, "personer/bulkoppslag");
+	ent = audit_count(pid, "personer/entydigsoek");
+	soek = audit_count(pid, "personer/soek");
 	(void)state;
 	H_ASSERT_INT(get(K_OUH, h_strf("personer/%s", pid))->status, 200);
 	H_ASSERT_INT(call("POST", P_FIN "personer/bulkoppslag", tok(K_FIN), "application/json", "application/json",
 	                  h_strf("{\"foedselsEllerDNummer\":[\"%s\"]}", pid))->status, 200);
 	H_ASSERT_INT(get(K_PRESSE, h_strf("personer/entydigsoek?navn=%s&foedselsdato=%s", enc(navn_of(d)), dato_of(d)))->status, 200);
+	H_ASSERT_INT(get(K_OMH, h_strf("personer/soek?navn=%s&foedselsdato=%s", enc(navn_of(d)), dato_of(d)))->status, 200);
 	/* the writer commits at least every 200 ms: a clean stop flushes it */
 	{
 		const char *dir = h_strf("%s", fr->data_dir);
@@ -1322,6 +1334,7 @@ every_lookup_is_audited(void **state)
 	H_ASSERT_INT(audit_count(pid, "personer/{id}"), before + 1);
 	H_ASSERT_INT(audit_count(pid, "personer/bulkoppslag"), bulk + 1);
 	H_ASSERT_INT(audit_count(pid, "personer/entydigsoek"), ent + 1);
+	H_ASSERT_INT(audit_count(pid, "personer/soek"), soek + 1);
 }
 
 /* ---- uttrekk (lines 49-53) ---- */
@@ -1349,6 +1362,9 @@ uttrekk(void **state)
 	expect_freg_error(call("POST", P_OMH "uttrekk/tilpasset", tok(K_OMH), NULL, "application/json",
 	                       "{\"personstatustyper\":[\"levende\"]}"), 400, "FREG-002");
 	expect_freg_error(get(K_OMH, "uttrekk/komplett?feedsekvensnr=abc"), 400, "FREG-002");
+	expect_freg_error(call("POST", P_OMH "uttrekk/tilpasset", tok(K_OMH), NULL, "application/json",
+	                       "{\"personstatustyper\":[\"bosatt\"],\"foedselsaarFraOgMed\":\"2000\","
+	                       "\"foedselsaarTilOgMed\":\"1990\"}"), 400, "FREG-002");
 	expect_freg_error(get(K_OUH, "uttrekk/komplett"), 403, "FREG-004");
 	/* unknown job: 410 */
 	expect_freg_error(batch(K_OMH, "e9ca4d76-2ed7-43bc-bb50-469304df1e1c", 0), 410, "FREG-011");
@@ -1416,6 +1432,8 @@ uttrekk(void **state)
 		r = batch(K_OMH, tilp, 1);
 		H_ASSERT_INT(r->status, 200);
 		H_ASSERT_STR(r->body, "{}");
+		/* read only through the package it was ordered through */
+		expect_freg_error(batch(K_OUH, tilp, 0), 410, "FREG-011");
 		expect_freg_error(batch(K_OMH, tilp, 2), 410, "FREG-011");
 	}
 	/* komplett: document ids as of the clamped sequence number, one per person */
