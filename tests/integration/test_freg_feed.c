@@ -902,31 +902,7 @@ tls_by_default(void **state)
 
 /* ---- the OpenAPI 1.5 contract ---- */
 
-/* Writes the values as JSON lines and runs tests/unit/freg/check_schema.py --schema name on
- * them against ../shared's contract; a missing contract (a user's clone) skips the check. */
-static void
-check_schema(const char *name, json_t *values)
-{
-	const char *file = h_strf("%s/schema-%d.jsonl", h_tmpdir(), rand());
-	const char *log = h_strf("%s.log", file);
-	FILE *f = fopen(file, "w");
-	size_t i;
-	json_t *v;
-	int st;
-
-	assert_non_null(f);
-	json_array_foreach(values, i, v)
-		fprintf(f, "%s\n", h_dump(v));
-	fclose(f);
-	st = system(h_strf("/usr/bin/python3 %s/tests/unit/freg/check_schema.py --schema %s %s > %s 2>&1",
-	                   PORTEN_SOURCE_DIR, name, file, log));
-	if (WIFEXITED(st) && WEXITSTATUS(st) == 2) {
-		print_message("contract not available, %s not checked: %s\n", name, h_read_file(log, NULL));
-		return;
-	}
-	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
-		h_fail("%s does not match the OpenAPI 1.5 contract:\n%s", name, h_read_file(log, NULL));
-}
+#define check_schema(name, values) h_check_schema((name), (values))
 
 static void
 responses_match_openapi(void **state)

@@ -1459,6 +1459,51 @@ uttrekk(void **state)
 	}
 }
 
+/* ---- the answers against OpenAPI 1.5 ---- */
+
+static void
+responses_match_openapi(void **state)
+{
+	json_t *persons = h_keep_json(json_array()), *bulks = h_keep_json(json_array());
+	json_t *soeks = h_keep_json(json_array()), *jobs = h_keep_json(json_array());
+	const char *k, *first = NULL;
+	json_t *v;
+	size_t n = 0;
+
+	(void)state;
+	json_object_foreach(pop, k, v) {
+		struct h_resp *r;
+
+		if (n >= 40 || k[10] != '3')
+			continue;
+		first = first ? first : k;
+		for (int p = 0; p < K_N; p++) {
+			if (p == K_PRIV || p == K_PRIV_UF || p == K_PRESSE || p == K_PRESSE_UF)
+				continue;
+			r = get(p, h_strf("personer/%s?part=person-basis&part=historikk&part=relasjon-utvidet"
+			                  "&part=identitetsgrunnlag-utvidet&part=innflytting&part=utflytting"
+			                  "&part=opphold&part=foedselINorge", k));
+			if (r->status == 404)
+				break;     /* merged away by an earlier test */
+			H_ASSERT_INT(r->status, 200);
+			json_array_append(persons, r->json);
+		}
+		n++;
+	}
+	assert_true(json_array_size(persons) > 100);
+	h_check_schema("folkeregisteret.tilgjengeliggjoering.person.v1.Folkeregisterperson", persons);
+	json_array_append(bulks, call("POST", P_OMH "personer/bulkoppslag?somBestilt=true", tok(K_OMH), "application/json",
+	                              "application/json", h_strf("{\"foedselsEllerDNummer\":[\"%s\",\"01017099929\"]}",
+	                                                         first))->json);
+	h_check_schema("folkeregisteret.tilgjengeliggjoering.person.v1.bulk.response.PersonBulkoppslagResponse", bulks);
+	json_array_append(soeks, get_ok(K_OMH, "personer/soek?navn=Hansen&maksTreff=20"));
+	h_check_schema("folkeregisteret.tilgjengeliggjoering.person.v1.soek.response.PersonsoekResponse", soeks);
+	/* (ordered by the other organisation: the uttrekk test counts ORG_ALL's jobs) */
+	json_array_append(jobs, call("GET", P_OMH "uttrekk/komplett", h_actor_token(az, other, SC("offentligmedhjemmel")),
+	                             NULL, NULL, NULL)->json);
+	h_check_schema("folkeregisteret.tilgjengeliggjoering.uttrekk.v1.response.UttrekkJobbResponse", jobs);
+}
+
 int
 main(void)
 {
@@ -1470,6 +1515,7 @@ main(void)
 		cmocka_unit_test(relasjon_utvidet_per_package),
 		cmocka_unit_test(identitetsgrunnlag_utvidet_per_package),
 		cmocka_unit_test(objects_arrays_and_no_nulls),
+		cmocka_unit_test(responses_match_openapi),
 		cmocka_unit_test(bulkoppslag),
 		cmocka_unit_test(bulk_xml_in_and_out),
 		cmocka_unit_test(accept_rules),

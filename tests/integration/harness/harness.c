@@ -1921,3 +1921,29 @@ h_audit_at(const char *file, int line, struct h_server *s, const struct h_actor 
 	}
 	h_fail_at(file, line, "the audit trail does not end");
 }
+
+void
+h_check_schema_at(const char *file, int line, const char *name, json_t *values)
+{
+	const char *path = h_strf("%s/schema-%d.jsonl", h_tmpdir(), rand());
+	const char *log = h_strf("%s.log", path);
+	FILE *f = fopen(path, "w");
+	size_t i;
+	json_t *v;
+	int st;
+
+	if (f == NULL)
+		h_fail_at(file, line, "cannot write %s", path);
+	json_array_foreach(values, i, v)
+		fprintf(f, "%s\n", h_dump(v));
+	fclose(f);
+	st = system(h_strf("/usr/bin/python3 %s/tests/unit/freg/check_schema.py --schema %s %s > %s 2>&1",
+	                   PORTEN_SOURCE_DIR, name, path, log));
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 2) {
+		printf("contract not available, %s not checked: %s\n", name, h_read_file(log, NULL));
+		return;
+	}
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		h_fail_at(file, line, "%s does not match the OpenAPI 1.5 contract:\n%s", name,
+		          h_read_file(log, NULL));
+}

@@ -360,4 +360,10 @@ json_t *h_audit_at(const char *file, int line, struct h_server *s, const struct 
 /* The claims of a compact JWS, not verified (harness-owned), and its header in *hdr. */
 json_t *h_jws_claims(const char *jws, json_t **hdr);
 
+/* Checks each value of the JSON array against the OpenAPI 1.5 component schema `name`
+ * (or "array:NAME", "integer") with tests/unit/freg/check_schema.py and ../shared's
+ * contract; a missing contract (a user's clone) skips the check with a message. */
+#define h_check_schema(name, values) h_check_schema_at(H_LOC, (name), (values))
+void h_check_schema_at(const char *file, int line, const char *name, json_t *values);
+
 #endif
