@@ -90,18 +90,6 @@ parts_of(struct call *c, struct freg_parts *parts)
 	return true;
 }
 
-/* The answer format from Accept (0 JSON, 1 XML). -1: 406 sent. */
-static int
-format_of(struct call *c)
-{
-	int fmt = freg_accept_pick(porten_req_header(c->req, "Accept"), freg_doc_offers);
-
-	if (fmt < 0)
-		freg_send_err(c, FREG_E_NOT_ACCEPTABLE, NULL);
-	c->xml = fmt == 1;
-	return fmt;
-}
-
 /* A person identifier as the register's profile accepts it (spec 7): 11 digits, valid
  * check digits, no H-number; synthetic months (+80) only in the synthetic profile. */
 static bool
@@ -187,7 +175,7 @@ freg_h_person(struct call *c, const char *id)
 	int fmt, r;
 
 	set_audit(c, "personer/{id}", id);
-	if ((fmt = format_of(c)) < 0 || !parts_of(c, &parts))
+	if ((fmt = freg_doc_format(c)) < 0 || !parts_of(c, &parts))
 		return;
 	if (!pid_ok(c, id)) {
 		freg_send_err(c, FREG_E_INPUT, "ugyldig fødselsnummer eller d-nummer");
@@ -218,7 +206,7 @@ freg_h_person_arkiv(struct call *c, const char *id)
 	int fmt, r;
 
 	set_audit(c, "personer/arkiv/{id}", NULL);
-	if ((fmt = format_of(c)) < 0 || !parts_of(c, &parts))
+	if ((fmt = freg_doc_format(c)) < 0 || !parts_of(c, &parts))
 		return;
 	r = freg_register_persondoc(c->s->reg, id, &doc, &superseded);
 	if (r == PORTEN_ERR_INVALID) {
@@ -360,7 +348,7 @@ freg_h_entydigsoek(struct call *c)
 	int fmt, r;
 
 	set_audit(c, "personer/entydigsoek", NULL);
-	if ((fmt = format_of(c)) < 0 || !parts_of(c, &parts))
+	if ((fmt = freg_doc_format(c)) < 0 || !parts_of(c, &parts))
 		return;
 	memset(&q, 0, sizeof(q));
 	q.navn = param(c, "navn", false, why, sizeof(why), &bad);
@@ -420,13 +408,13 @@ collect_pid(void *ctx, const char *pid)
 static bool
 parse_num(const char *s, size_t digits, long lo, long hi, long *out)
 {
-	size_t n = s ? strlen(s) : 0;
-	char *end;
+	int64_t v;
 
-	if (n == 0 || n > 9 || strspn(s, "0123456789") != n || (digits && n != digits))
+	if (s == NULL || strspn(s, "0123456789") != strlen(s) || (digits && strlen(s) != digits) ||
+	    !freg_parse_i64(s, &v) || v < lo || v > hi)
 		return false;
-	*out = strtol(s, &end, 10);
-	return *end == '\0' && *out >= lo && *out <= hi;
+	*out = (long)v;
+	return true;
 }
 
 void
@@ -441,7 +429,7 @@ freg_h_soek(struct call *c)
 	int fmt, r;
 
 	set_audit(c, "personer/soek", NULL);
-	if ((fmt = format_of(c)) < 0)
+	if ((fmt = freg_doc_format(c)) < 0)
 		return;
 	memset(&q, 0, sizeof(q));
 	q.navn = param(c, "navn", false, why, sizeof(why), &bad);

@@ -751,9 +751,8 @@ render_atom(struct call *c, struct porten_buf *out, int64_t from, int64_t next_h
 	return rc;
 }
 
-/* Strict int64: optional '-', digits only, no overflow. */
-static bool
-parse_i64(const char *s, int64_t *out)
+bool
+freg_parse_i64(const char *s, int64_t *out)
 {
 	int64_t v = 0;
 	bool neg = false;
@@ -822,7 +821,7 @@ h_feed(struct call *c)
 		freg_send_err(c, FREG_E_INPUT, seqs ? "seq er oppgitt flere ganger" : "seq mangler");
 		return;
 	}
-	if (!parse_i64(seqs, &seq) || seq < 0) {
+	if (!freg_parse_i64(seqs, &seq) || seq < 0) {
 		freg_send_err(c, FREG_E_INPUT, "seq må være et heltall fra og med 0");
 		return;
 	}
@@ -976,6 +975,17 @@ h_xsd(struct call *c, const char *name)
 
 const char *const freg_doc_offers[] = { "application/json", "application/xml", NULL };
 
+int
+freg_doc_format(struct call *c)
+{
+	int fmt = freg_accept_pick(porten_req_header(c->req, "Accept"), freg_doc_offers);
+
+	if (fmt < 0)
+		freg_send_err(c, FREG_E_NOT_ACCEPTABLE, NULL);
+	c->xml = fmt == 1;
+	return fmt;
+}
+
 /* Retention of documents (spec 2.3, 3.2): three years. */
 bool
 freg_doc_too_old(int64_t stored)
@@ -1011,18 +1021,14 @@ send_event_docs(struct call *c, int fmt, json_t *const *docs, size_t n, bool lis
 static void
 h_event(struct call *c, const char *id)
 {
-	int fmt = freg_accept_pick(porten_req_header(c->req, "Accept"), freg_doc_offers);
 	char *text = NULL;
 	size_t len;
 	int64_t stored;
-	int r;
+	int fmt, r;
 
 	snprintf(c->audit_res, sizeof(c->audit_res), "hendelser/{id}");
-	if (fmt < 0) {
-		freg_send_err(c, FREG_E_NOT_ACCEPTABLE, NULL);
+	if ((fmt = freg_doc_format(c)) < 0)
 		return;
-	}
-	c->xml = fmt == 1;
 	r = freg_register_event_doc(c->s->reg, id, &text, &len, &stored);
 	if (r == PORTEN_ERR_NOT_FOUND) {
 		freg_send_err(c, FREG_E_NOT_FOUND, NULL);

@@ -107,6 +107,11 @@ void freg_send_obj(struct call *c, int fmt, const char *xml_root, json_t *obj);
 bool freg_doc_too_old(int64_t stored);
 /* application/json, application/xml. */
 extern const char *const freg_doc_offers[];
+/* The answer format of a document resource from Accept (0 JSON, 1 XML; sets c->xml for
+ * errors); -1 when nothing acceptable was asked for, with the 406 already sent. */
+int freg_doc_format(struct call *c);
+/* Strict int64: optional '-', decimal digits only, no overflow. */
+bool freg_parse_i64(const char *s, int64_t *out);
 
 /* An audit record for one person a call looked up (bulk lookups: one per person). */
 void freg_audit_person(struct call *c, const char *pid);

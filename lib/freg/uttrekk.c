@@ -294,28 +294,11 @@ order(struct call *c, struct job *j)
 	freg_send_obj(c, c->xml ? 1 : 0, "uttrekkJobbResponse", json_pack("{s:s}", "jobbId", id));
 }
 
+/* A non-negative decimal integer: digits only. */
 static bool
-strict_i64(const char *s, int64_t *out)
+count_i64(const char *s, int64_t *out)
 {
-	int64_t v = 0;
-
-	if (s == NULL || *s == '\0' || strlen(s) > 18 || strspn(s, "0123456789") != strlen(s))
-		return false;
-	for (; *s; s++)
-		v = v * 10 + (*s - '0');
-	*out = v;
-	return true;
-}
-
-static int
-accept_fmt(struct call *c)
-{
-	int fmt = freg_accept_pick(porten_req_header(c->req, "Accept"), freg_doc_offers);
-
-	if (fmt < 0)
-		freg_send_err(c, FREG_E_NOT_ACCEPTABLE, NULL);
-	c->xml = fmt == 1;
-	return fmt;
+	return s != NULL && strspn(s, "0123456789") == strlen(s) && freg_parse_i64(s, out);
 }
 
 void
@@ -327,10 +310,10 @@ freg_h_uttrekk_komplett(struct call *c)
 	int64_t seq = c->last;
 
 	snprintf(c->audit_res, sizeof(c->audit_res), "uttrekk/komplett");
-	if (accept_fmt(c) < 0)
+	if (freg_doc_format(c) < 0)
 		return;
 	n = porten_req_query_all(c->req, "feedsekvensnr", false, v, 2);
-	if (n > 1 || (n == 1 && !strict_i64(v[0], &seq))) {
+	if (n > 1 || (n == 1 && !count_i64(v[0], &seq))) {
 		freg_send_err(c, FREG_E_INPUT, "feedsekvensnr må være et heltall, oppgitt én gang");
 		return;
 	}
@@ -461,7 +444,7 @@ freg_h_uttrekk_tilpasset(struct call *c)
 	struct job *j;
 
 	snprintf(c->audit_res, sizeof(c->audit_res), "uttrekk/tilpasset");
-	if (accept_fmt(c) < 0)
+	if (freg_doc_format(c) < 0)
 		return;
 	/* OpenAPI 1.5 offers JSON only for this order; a missing Content-Type is read as JSON
 	 * too (docs/freg.md). */
@@ -502,9 +485,9 @@ freg_h_uttrekk_batch(struct call *c, const char *id, const char *batch)
 	int fmt;
 
 	snprintf(c->audit_res, sizeof(c->audit_res), "uttrekk/{jobbid}/batch/{batchnr}");
-	if ((fmt = accept_fmt(c)) < 0)
+	if ((fmt = freg_doc_format(c)) < 0)
 		return;
-	if (!strict_i64(batch, &nr)) {
+	if (!count_i64(batch, &nr)) {
 		freg_send_err(c, FREG_E_INPUT, "batchnr må være et heltall");
 		return;
 	}
