@@ -1074,7 +1074,6 @@ arkiv_is_the_person_as_of_the_event(void **state)
 	const char *pdoc = NULL;
 	size_t i;
 	json_t *it, *before, *after;
-	char *out;
 
 	(void)state;
 	json_array_foreach(f->json, i, it) {
@@ -1097,10 +1096,9 @@ arkiv_is_the_person_as_of_the_event(void **state)
 	}
 	assert_non_null(pdoc);
 	before = get_ok(K_OMH, h_strf("personer/arkiv/%s?part=navn", pdoc));
-	out = inject(h_strf("{\"folkeregisteridentifikator\":\"%s\",\"hendelsetype\":\"endringINavn\","
+	inject(h_strf("{\"folkeregisteridentifikator\":\"%s\",\"hendelsetype\":\"endringINavn\","
 	                    "\"egenskapshendelse\":[{\"entitet\":\"navn\",\"entitetsendring\":\"registrereNy\","
 	                    "\"navn\":{\"fornavn\":\"Arkivaria\",\"etternavn\":\"Testesen\"}}]}", pid), 0, NULL);
-	(void)out;
 	after = get_ok(K_OMH, h_strf("personer/%s?part=navn", pid));
 	H_ASSERT_STR(H_JSTR(json_array_get(json_object_get(after, "navn"), 0), "fornavn"), "Arkivaria");
 	assert_true(json_equal(before, get_ok(K_OMH, h_strf("personer/arkiv/%s?part=navn", pdoc))));
@@ -1281,8 +1279,6 @@ audit_count(const char *pid, const char *resource)
 	const char *outp = h_strf("%s/audit-%d.json", h_tmpdir(), rand());
 	char *text;
 	json_t *a;
-	size_t i;
-	json_t *e;
 	int n = 0;
 
 	H_ASSERT_INT(system(h_strf("%s freg audit --data %s --person %s --json > %s", PORTEN_BIN, fr->data_dir, pid, outp)), 0);
@@ -1295,8 +1291,6 @@ audit_count(const char *pid, const char *resource)
 			n++;
 		json_decref(a);
 	}
-	(void)i;
-	(void)e;
 	return n;
 }
 
@@ -1350,7 +1344,6 @@ uttrekk(void **state)
 {
 	const char *jobs[10], *tilp, *kompl;
 	struct h_resp *r;
-	int64_t last;
 
 	(void)state;
 	/* bad orders */
@@ -1444,7 +1437,6 @@ uttrekk(void **state)
 		nanosleep(&(struct timespec){ 0, 5 * 1000 * 1000 }, NULL);
 	}
 	H_ASSERT_INT(r->status, 200);
-	last = 0;
 	{
 		json_t *ids = json_object_get(r->json, "dokumentidentifikator");
 		const char *first = json_string_value(json_array_get(ids, 0));
@@ -1455,7 +1447,6 @@ uttrekk(void **state)
 		doc = get_ok(K_OMH, h_strf("personer/arkiv/%s", first));
 		assert_non_null(json_object_get(doc, "navn"));
 		H_ASSERT_STR(batch(K_OMH, kompl, 1)->body, "{}");
-		(void)last;
 	}
 }
 
