@@ -105,23 +105,39 @@ fail:
 	return r;
 }
 
+struct authz_running {
+	porten_store *store;
+	porten_trust *trust;
+	porten_authz *az;
+	porten_http *http;
+	char *cert_pem, *key_pem;
+};
+
+void
+authz_stop(struct authz_running *h)
+{
+	if (h == NULL)
+		return;
+	porten_http_stop(h->http);
+	porten_authz_free(h->az);
+	porten_trust_free(h->trust);
+	porten_store_close(h->store);
+	server_tls_free(h->cert_pem, h->key_pem);
+	free(h);
+}
+
 int
-authz_serve(const struct authz_opts *o, void (*on_ready)(const char *url, void *arg), void *arg)
+authz_start(const struct authz_opts *o, struct authz_running **out, char *url, size_t urlsz)
 {
 	struct porten_authz_config cfg;
 	struct porten_http_config hc;
-	porten_store *store = NULL;
-	porten_trust *trust = NULL;
-	porten_authz *az = NULL;
-	porten_http *http = NULL;
-	char host[256], uri[PATH_MAX + 16], keydir[PATH_MAX], errbuf[4096], url[512];
-	char *cert_pem = NULL, *key_pem = NULL;
-	sigset_t stopset;
-	int sig;
+	struct authz_running *h;
+	char host[256], uri[PATH_MAX + 16], keydir[PATH_MAX], errbuf[4096];
 	unsigned port;
 	size_t changed;
 	int r, ex = PORTEN_EXIT_FAILURE;
 
+	*out = NULL;
 	if (o->log_level) {
 		int lvl = porten_log_level_from_name(o->log_level);
 		if (lvl < 0) {
@@ -160,23 +176,26 @@ authz_serve(const struct authz_opts *o, void (*on_ready)(const char *url, void *
 		fprintf(stderr, "porten authz: cannot create data directory '%s'\n", o->data);
 		return PORTEN_EXIT_CONFIG;
 	}
+	if ((h = calloc(1, sizeof(*h))) == NULL)
+		return PORTEN_EXIT_FAILURE;
 	if (o->db)
 		snprintf(uri, sizeof(uri), "%s", o->db);
 	else
 		snprintf(uri, sizeof(uri), "sqlite:%s/authz.db", o->data);
-	if ((r = porten_store_open(uri, &store)) != 0) {
+	if ((r = porten_store_open(uri, &h->store)) != 0) {
 		fprintf(stderr, "porten authz: cannot open store '%s': %s\n", uri, porten_strerror(r));
-		return r == PORTEN_ERR_UNAVAILABLE ? PORTEN_EXIT_UNAVAILABLE : PORTEN_EXIT_CONFIG;
+		ex = r == PORTEN_ERR_UNAVAILABLE ? PORTEN_EXIT_UNAVAILABLE : PORTEN_EXIT_CONFIG;
+		goto fail;
 	}
-	if ((r = build_trust(o, &trust)) != 0) {
+	if ((r = build_trust(o, &h->trust)) != 0) {
 		ex = PORTEN_EXIT_CONFIG;
-		goto out;
+		goto fail;
 	}
 	if (o->seed) {
-		if ((r = porten_authz_seed_file(store, o->seed, porten_now(), errbuf, sizeof(errbuf), &changed)) != 0) {
+		if ((r = porten_authz_seed_file(h->store, o->seed, porten_now(), errbuf, sizeof(errbuf), &changed)) != 0) {
 			fprintf(stderr, "porten authz: seed '%s' not loaded: %s\n", o->seed, errbuf);
 			ex = PORTEN_EXIT_CONFIG;
-			goto out;
+			goto fail;
 		}
 		log_info("seed '%s': %zu document%s written", o->seed, changed, changed == 1 ? "" : "s");
 	}
@@ -184,17 +203,17 @@ authz_serve(const struct authz_opts *o, void (*on_ready)(const char *url, void *
 	cfg.issuer = o->issuer;
 	snprintf(keydir, sizeof(keydir), "%s/keys", o->data ? o->data : ".");
 	cfg.key_dir = keydir;
-	cfg.store = store;
-	cfg.trust = trust;
+	cfg.store = h->store;
+	cfg.trust = h->trust;
 	cfg.token_lifetime_default = o->token_lifetime;
 	cfg.accept_aud_without_slash = o->aud_without_slash;
 	cfg.omit_unspecified_aud = o->omit_unspecified_aud;
 	cfg.strict_iat_window = o->strict_iat;
 	cfg.clock_settable = o->fake_now > 0;
-	if ((r = porten_authz_new(&cfg, &az)) != 0) {
+	if ((r = porten_authz_new(&cfg, &h->az)) != 0) {
 		fprintf(stderr, "porten authz: cannot set up signing keys in '%s': %s\n", keydir, porten_strerror(r));
 		ex = PORTEN_EXIT_CONFIG;
-		goto out;
+		goto fail;
 	}
 	memset(&hc, 0, sizeof(hc));
 	hc.host = host;
@@ -202,27 +221,46 @@ authz_serve(const struct authz_opts *o, void (*on_ready)(const char *url, void *
 	hc.tls = !o->plain_http;
 	hc.threads = (unsigned)o->threads;
 	hc.server_name = "authz";
+	hc.listen_fd = o->listen_fd;
+	hc.have_listen_fd = o->have_listen_fd;
 	if (hc.tls) {
-		if ((ex = server_tls_load("porten authz", o->data, host, o->tls_cert, o->tls_key, &cert_pem, &key_pem)) != 0)
-			goto out;
-		hc.tls_cert_pem = cert_pem;
-		hc.tls_key_pem = key_pem;
+		if ((ex = server_tls_load("porten authz", o->data, host, o->tls_cert, o->tls_key, &h->cert_pem, &h->key_pem)) != 0)
+			goto fail;
+		ex = PORTEN_EXIT_FAILURE;
+		hc.tls_cert_pem = h->cert_pem;
+		hc.tls_key_pem = h->key_pem;
 	}
+	signal(SIGPIPE, SIG_IGN);
+	if ((r = porten_http_start(&hc, porten_authz_routes, porten_authz_nroutes, porten_authz_http_error,
+	                           h->az, &h->http)) != 0) {
+		fprintf(stderr, "porten authz: cannot listen on %s\n", o->listen);
+		goto fail;
+	}
+	snprintf(url, urlsz, "%s://%s%s%s:%u/", hc.tls ? "https" : "http",
+	         strchr(host, ':') ? "[" : "", host, strchr(host, ':') ? "]" : "", porten_http_port(h->http));
+	log_info("authz: listening on %s issuer %s store %s", url, o->issuer, porten_store_backend(h->store));
+	*out = h;
+	return PORTEN_EXIT_OK;
+fail:
+	authz_stop(h);
+	return ex;
+}
+
+int
+authz_serve(const struct authz_opts *o, void (*on_ready)(const char *url, void *arg), void *arg)
+{
+	struct authz_running *h;
+	char url[512];
+	sigset_t stopset;
+	int sig, ex;
+
 	/* Block the stop signals before any thread exists; the main thread waits for them. */
 	sigemptyset(&stopset);
 	sigaddset(&stopset, SIGINT);
 	sigaddset(&stopset, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &stopset, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	if ((r = porten_http_start(&hc, porten_authz_routes, porten_authz_nroutes, porten_authz_http_error,
-	                           az, &http)) != 0) {
-		fprintf(stderr, "porten authz: cannot listen on %s\n", o->listen);
-		ex = PORTEN_EXIT_FAILURE;
-		goto out;
-	}
-	snprintf(url, sizeof(url), "%s://%s%s%s:%u/", hc.tls ? "https" : "http",
-	         strchr(host, ':') ? "[" : "", host, strchr(host, ':') ? "]" : "", porten_http_port(http));
-	log_info("authz: listening on %s issuer %s store %s", url, o->issuer, porten_store_backend(store));
+	if ((ex = authz_start(o, &h, url, sizeof(url))) != PORTEN_EXIT_OK)
+		return ex;
 	if (on_ready)
 		on_ready(url, arg);
 	else {
@@ -232,14 +270,8 @@ authz_serve(const struct authz_opts *o, void (*on_ready)(const char *url, void *
 	while (sigwait(&stopset, &sig) != 0)
 		;
 	log_info("authz: stopping");
-	ex = PORTEN_EXIT_OK;
-out:
-	porten_http_stop(http);
-	porten_authz_free(az);
-	porten_trust_free(trust);
-	porten_store_close(store);
-	server_tls_free(cert_pem, key_pem);
-	return ex;
+	authz_stop(h);
+	return PORTEN_EXIT_OK;
 }
 
 int

@@ -283,27 +283,64 @@ progress(void *ctx, size_t done, size_t total)
 		fputc('\n', stderr);
 }
 
+struct freg_running {
+	freg_register *reg;
+	porten_tokencheck *tc;
+	freg_server *srv;
+	porten_http *http;
+	struct bg bg;
+	pthread_t sim_th, purge_th;
+	bool sim_started, purge_started, bg_init;
+	char *cert_pem, *key_pem;
+};
+
+void
+freg_stop(struct freg_running *h)
+{
+	if (h == NULL)
+		return;
+	if (h->sim_started || h->purge_started) {
+		pthread_mutex_lock(&h->bg.mu);
+		h->bg.stop = true;
+		pthread_cond_broadcast(&h->bg.cv);
+		pthread_mutex_unlock(&h->bg.mu);
+		if (h->sim_started)
+			pthread_join(h->sim_th, NULL);
+		if (h->purge_started)
+			pthread_join(h->purge_th, NULL);
+	}
+	porten_http_stop(h->http);
+	freg_server_free(h->srv);
+	freg_sim_free(h->bg.sim);
+	porten_tokencheck_free(h->tc);
+	freg_register_close(h->reg);
+	server_tls_free(h->cert_pem, h->key_pem);
+	if (h->bg_init) {
+		pthread_mutex_destroy(&h->bg.mu);
+		pthread_cond_destroy(&h->bg.cv);
+	}
+	free(h);
+}
+
+void
+freg_running_release_jobs(struct freg_running *h)
+{
+	freg_server_uttrekk_release(h->srv);
+}
+
 int
-freg_serve(const struct freg_opts *o, void (*on_ready)(const char *url, void *arg), void *arg)
+freg_start(const struct freg_opts *o, struct freg_running **out, char *url, size_t urlsz)
 {
 	struct porten_tokencheck_config tcc;
 	struct freg_server_config sc;
 	struct porten_http_config hc;
-	freg_register *reg = NULL;
-	porten_tokencheck *tc = NULL;
-	freg_server *srv = NULL;
-	porten_http *http = NULL;
-	struct bg bg;
-	pthread_t sim_th, purge_th;
-	bool sim_started = false, purge_started = false;
-	char host[256], url[512];
-	char *cert_pem = NULL, *key_pem = NULL;
+	struct freg_running *h;
+	char host[256];
 	uint64_t seed = 1;
-	sigset_t stopset;
 	unsigned port;
-	int sig, r, ex = PORTEN_EXIT_FAILURE;
+	int r, ex = PORTEN_EXIT_FAILURE;
 
-	memset(&bg, 0, sizeof(bg));
+	*out = NULL;
 	if (o->log_level) {
 		int lvl = porten_log_level_from_name(o->log_level);
 
@@ -347,27 +384,21 @@ freg_serve(const struct freg_opts *o, void (*on_ready)(const char *url, void *ar
 	}
 	if (o->fake_now > 0)
 		porten_clock_pin(o->fake_now);
-	/* Block the stop signals before any thread exists (the register's, the audit writer,
-	 * the HTTP workers): only the main thread waits for them. */
-	sigemptyset(&stopset);
-	sigaddset(&stopset, SIGINT);
-	sigaddset(&stopset, SIGTERM);
-	if (o->uttrekk_hold)
-		sigaddset(&stopset, SIGUSR1);
-	pthread_sigmask(SIG_BLOCK, &stopset, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	if ((r = open_register(o->data, o->db, &reg)) != 0)
-		return r;
-	if (o->seed && (ex = load_seed(reg, o->seed)) != 0)
-		goto out;
+	if ((h = calloc(1, sizeof(*h))) == NULL)
+		return PORTEN_EXIT_FAILURE;
+	if ((ex = open_register(o->data, o->db, &h->reg)) != 0)
+		goto fail;
+	if (o->seed && (ex = load_seed(h->reg, o->seed)) != 0)
+		goto fail;
 	ex = PORTEN_EXIT_FAILURE;
 	if (o->persons > 0) {
 		size_t have = 0;
 
-		if ((r = freg_register_count(reg, &have)) != 0) {
+		if ((r = freg_register_count(h->reg, &have)) != 0) {
 			fprintf(stderr, PROG ": cannot read the register: %s\n", porten_strerror(r));
 			ex = PORTEN_EXIT_UNAVAILABLE;
-			goto out;
+			goto fail;
 		}
 		if (have == 0) {
 			struct freg_gen_opts go;
@@ -378,9 +409,9 @@ freg_serve(const struct freg_opts *o, void (*on_ready)(const char *url, void *ar
 			go.persons = (size_t)o->persons;
 			go.now = porten_now();
 			go.synthetic_ids = !o->production_ids;
-			if ((r = freg_populate(reg, &go, progress, NULL)) != 0) {
+			if ((r = freg_populate(h->reg, &go, o->quiet ? NULL : progress, NULL)) != 0) {
 				fprintf(stderr, PROG ": cannot generate the population: %s\n", porten_strerror(r));
-				goto out;
+				goto fail;
 			}
 			log_info("freg: generated %d persons in %.2f s (rng seed %" PRIu64 ")", o->persons,
 			         (double)(porten_mono_ns() - t0) / 1e9, seed);
@@ -388,27 +419,27 @@ freg_serve(const struct freg_opts *o, void (*on_ready)(const char *url, void *ar
 			log_info("freg: the register already holds %zu persons; --persons %d leaves it as it is",
 			         have, o->persons);
 	}
-	purge_once(reg);
+	purge_once(h->reg);
 	memset(&tcc, 0, sizeof(tcc));
 	tcc.issuer = o->issuer;
 	tcc.base_url = o->issuer_url;
 	tcc.ca_bundle = o->ca_bundle;
-	if ((r = porten_tokencheck_new(&tcc, &tc)) != 0) {
+	if ((r = porten_tokencheck_new(&tcc, &h->tc)) != 0) {
 		fprintf(stderr, PROG ": --issuer-url must be an http(s) URL\n");
 		ex = PORTEN_EXIT_USAGE;
-		goto out;
+		goto fail;
 	}
 	memset(&sc, 0, sizeof(sc));
-	sc.reg = reg;
-	sc.tc = tc;
+	sc.reg = h->reg;
+	sc.tc = h->tc;
 	sc.rate_limit = o->rate_limit;
 	sc.tls = !o->plain_http;
 	sc.public_url = o->public_url;
 	sc.production_ids = o->production_ids;
 	sc.uttrekk_hold = o->uttrekk_hold;
-	if ((r = freg_server_new(&sc, &srv)) != 0) {
+	if ((r = freg_server_new(&sc, &h->srv)) != 0) {
 		fprintf(stderr, PROG ": cannot start: %s\n", porten_strerror(r));
-		goto out;
+		goto fail;
 	}
 	memset(&hc, 0, sizeof(hc));
 	hc.host = host;
@@ -417,41 +448,67 @@ freg_serve(const struct freg_opts *o, void (*on_ready)(const char *url, void *ar
 	hc.threads = (unsigned)o->threads;
 	hc.server_name = "freg";
 	if (hc.tls) {
-		if ((ex = server_tls_load(PROG, o->data, host, o->tls_cert, o->tls_key, &cert_pem, &key_pem)) != 0)
-			goto out;
+		if ((ex = server_tls_load(PROG, o->data, host, o->tls_cert, o->tls_key, &h->cert_pem, &h->key_pem)) != 0)
+			goto fail;
 		ex = PORTEN_EXIT_FAILURE;
-		hc.tls_cert_pem = cert_pem;
-		hc.tls_key_pem = key_pem;
+		hc.tls_cert_pem = h->cert_pem;
+		hc.tls_key_pem = h->key_pem;
 	}
-	bg.reg = reg;
-	bg.per_min = o->simulate;
-	pthread_mutex_init(&bg.mu, NULL);
+	h->bg.reg = h->reg;
+	h->bg.per_min = o->simulate;
+	pthread_mutex_init(&h->bg.mu, NULL);
 	{
 		pthread_condattr_t ca;
 
 		pthread_condattr_init(&ca);
 		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-		pthread_cond_init(&bg.cv, &ca);
+		pthread_cond_init(&h->bg.cv, &ca);
 		pthread_condattr_destroy(&ca);
 	}
-	if ((r = porten_http_start(&hc, freg_routes, freg_nroutes, freg_http_error, srv, &http)) != 0) {
+	h->bg_init = true;
+	if ((r = porten_http_start(&hc, freg_routes, freg_nroutes, freg_http_error, h->srv, &h->http)) != 0) {
 		fprintf(stderr, PROG ": cannot listen on %s\n", o->listen);
-		goto out;
+		goto fail;
 	}
 	if (o->simulate > 0) {
-		if ((r = freg_sim_new(reg, seed, !o->production_ids, &bg.sim)) != 0 ||
-		    pthread_create(&sim_th, NULL, sim_main, &bg) != 0) {
+		if ((r = freg_sim_new(h->reg, seed, !o->production_ids, &h->bg.sim)) != 0 ||
+		    pthread_create(&h->sim_th, NULL, sim_main, &h->bg) != 0) {
 			fprintf(stderr, PROG ": cannot start the simulator: %s\n", porten_strerror(r));
-			goto out;
+			goto fail;
 		}
-		sim_started = true;
+		h->sim_started = true;
 	}
-	if (pthread_create(&purge_th, NULL, purge_main, &bg) == 0)
-		purge_started = true;
-	snprintf(url, sizeof(url), "%s://%s%s%s:%u/", hc.tls ? "https" : "http",
-	         strchr(host, ':') ? "[" : "", host, strchr(host, ':') ? "]" : "", porten_http_port(http));
+	if (pthread_create(&h->purge_th, NULL, purge_main, &h->bg) == 0)
+		h->purge_started = true;
+	snprintf(url, urlsz, "%s://%s%s%s:%u/", hc.tls ? "https" : "http",
+	         strchr(host, ':') ? "[" : "", host, strchr(host, ':') ? "]" : "", porten_http_port(h->http));
 	log_info("freg: listening on %s issuer %s%s%s simulate %d/min", url, o->issuer,
 	         o->issuer_url ? " via " : "", o->issuer_url ? o->issuer_url : "", o->simulate);
+	*out = h;
+	return PORTEN_EXIT_OK;
+fail:
+	freg_stop(h);
+	return ex;
+}
+
+int
+freg_serve(const struct freg_opts *o, void (*on_ready)(const char *url, void *arg), void *arg)
+{
+	struct freg_running *h;
+	char url[512];
+	sigset_t stopset;
+	int sig, ex;
+
+	/* Block the stop signals before any thread exists (the register's, the audit writer,
+	 * the HTTP workers): only the main thread waits for them. */
+	sigemptyset(&stopset);
+	sigaddset(&stopset, SIGINT);
+	sigaddset(&stopset, SIGTERM);
+	if (o->uttrekk_hold)
+		sigaddset(&stopset, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &stopset, NULL);
+	if ((ex = freg_start(o, &h, url, sizeof(url))) != PORTEN_EXIT_OK)
+		return ex;
 	if (on_ready)
 		on_ready(url, arg);
 	else {
@@ -464,28 +521,11 @@ freg_serve(const struct freg_opts *o, void (*on_ready)(const char *url, void *ar
 		if (sig != SIGUSR1)
 			break;
 		log_info("freg: SIGUSR1: held extract jobs run now");
-		freg_server_uttrekk_release(srv);
+		freg_running_release_jobs(h);
 	}
 	log_info("freg: stopping");
-	ex = PORTEN_EXIT_OK;
-out:
-	if (sim_started || purge_started) {
-		pthread_mutex_lock(&bg.mu);
-		bg.stop = true;
-		pthread_cond_broadcast(&bg.cv);
-		pthread_mutex_unlock(&bg.mu);
-		if (sim_started)
-			pthread_join(sim_th, NULL);
-		if (purge_started)
-			pthread_join(purge_th, NULL);
-	}
-	porten_http_stop(http);
-	freg_server_free(srv);
-	freg_sim_free(bg.sim);
-	porten_tokencheck_free(tc);
-	freg_register_close(reg);
-	server_tls_free(cert_pem, key_pem);
-	return ex;
+	freg_stop(h);
+	return PORTEN_EXIT_OK;
 }
 
 /* Splits argv into options (with their values) and positional words. */

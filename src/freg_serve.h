@@ -9,7 +9,16 @@ struct freg_opts {
 	const char *tls_cert, *tls_key, *public_url, *rng_seed;
 	int plain_http, threads, persons, simulate, rate_limit, fake_now, production_ids;
 	int uttrekk_hold;
+	int quiet;                   /* no progress line while generating (porten up prints its own) */
 };
+
+/* A started server (porten up runs it next to authz). freg_start() returns an exit
+ * status after its one line on stderr; url receives the base URL. The caller blocks
+ * SIGINT/SIGTERM first, as freg_serve() does. */
+struct freg_running;
+int freg_start(const struct freg_opts *o, struct freg_running **out, char *url, size_t urlsz);
+void freg_stop(struct freg_running *h);
+void freg_running_release_jobs(struct freg_running *h);
 
 /* Runs the server until SIGINT/SIGTERM; on_ready (may be NULL) gets the base URL once
  * listening. Returns an exit status. */

@@ -41,6 +41,9 @@ struct porten_http_config {
 	const char *tls_key_pem;
 	unsigned threads;            /* worker threads; 0 = 4 per CPU */
 	const char *server_name;     /* for the access log: "authz", "freg" */
+	int listen_fd;               /* with have_listen_fd: a socket from porten_http_listen(),
+	                              * taken over (host and port are then ignored) */
+	bool have_listen_fd;
 };
 
 struct porten_header {
@@ -109,6 +112,9 @@ int porten_resp_fd(struct porten_resp *resp, int status, const char *content_typ
 int porten_http_start(const struct porten_http_config *cfg, const struct porten_route *routes,
                       size_t nroutes, porten_error_handler on_error, void *ctx, porten_http **out);
 uint16_t porten_http_port(const porten_http *h);
+/* Binds and listens on host:port (0: a free port) before the server starts, so a caller
+ * can learn the port first (porten up puts it in the issuer). *bound gets the port. */
+int porten_http_listen(const char *host, uint16_t port, int *fd, uint16_t *bound);
 void porten_http_stop(porten_http *h);
 
 #endif

@@ -389,11 +389,24 @@ mhd_log(void *cls, const char *fmt, va_list ap)
 }
 
 static int
-listen_socket(const char *host, uint16_t port, int *fd_out, uint16_t *bound)
+socket_port(int fd, uint16_t *port)
 {
-	struct addrinfo hints, *res = NULL, *ai;
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) != 0)
+		return PORTEN_ERR_IO;
+	if (ss.ss_family == AF_INET)
+		*port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	else
+		*port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	return 0;
+}
+
+int
+porten_http_listen(const char *host, uint16_t port, int *fd_out, uint16_t *bound)
+{
+	struct addrinfo hints, *res = NULL, *ai;
 	char portstr[8];
 	int fd = -1, one = 1, r = PORTEN_ERR_IO;
 
@@ -420,12 +433,8 @@ listen_socket(const char *host, uint16_t port, int *fd_out, uint16_t *bound)
 		log_error("cannot listen on %s:%u: %s", host, port, strerror(errno));
 		goto out;
 	}
-	if (getsockname(fd, (struct sockaddr *)&ss, &sl) != 0)
+	if (socket_port(fd, bound) != 0)
 		goto out;
-	if (ss.ss_family == AF_INET)
-		*bound = ntohs(((struct sockaddr_in *)&ss)->sin_port);
-	else
-		*bound = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
 	*fd_out = fd;
 	fd = -1;
 	r = 0;
@@ -459,7 +468,14 @@ porten_http_start(const struct porten_http_config *cfg, const struct porten_rout
 	h->ctx = ctx;
 	h->listen_fd = -1;
 	snprintf(h->name, sizeof(h->name), "%s", cfg->server_name ? cfg->server_name : "http");
-	if ((r = listen_socket(cfg->host, cfg->port, &h->listen_fd, &h->port)) != 0) {
+	if (cfg->have_listen_fd) {
+		h->listen_fd = cfg->listen_fd;
+		if ((r = socket_port(h->listen_fd, &h->port)) != 0) {
+			close(h->listen_fd);
+			free(h);
+			return r;
+		}
+	} else if ((r = porten_http_listen(cfg->host, cfg->port, &h->listen_fd, &h->port)) != 0) {
 		free(h);
 		return r;
 	}
