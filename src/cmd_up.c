@@ -1,46 +1,68 @@
-/* porten up: the sandbox on one machine with embedded defaults.
+/* porten up: the whole chain on one machine with embedded defaults (docs/up.md).
  *
- * This first version starts the Maskinporten side: a test PKI, an admin organisation,
- * Skatteetaten as owner of the folkeregister: prefix with every package scope, a demo
- * consumer with an enterprise certificate client and a registered-key client, and
- * porten authz over HTTPS. It writes DIR/sandbox.json (PRODUCT.md); freg_url is null
- * until the register is part of the sandbox. Rerunning on the same DIR reuses it. */
+ * A test PKI; Skatteetaten as owner of the folkeregister: prefix with every package
+ * scope; an admin organisation; one demo consumer per rights package, each with an
+ * enterprise certificate client and a registered-key client; porten authz and porten
+ * freg (N synthetic persons, a live event simulator) over HTTPS in this one process;
+ * DIR/sandbox.json (PRODUCT.md) with every URL and credential. A second run on the same
+ * DIR reuses everything.
+ *
+ * Start time is the product's promise (under 3 s for 10 000 persons), so the two costly
+ * parts run side by side: freg generates the population on its own thread while this one
+ * makes the RSA keys (the TLS certificates are P-256, see docs/pki.md). The authz socket
+ * is bound first, because its port is part of the issuer freg must trust. */
 #include <limits.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "porten/authz.h"
 #include "porten/buf.h"
+#include "porten/clock.h"
 #include "porten/error.h"
+#include "porten/http.h"
 #include "porten/ident.h"
 #include "porten/key.h"
 #include "porten/limits.h"
+#include "porten/log.h"
 #include "porten/pki.h"
 #include "authz_serve.h"
 #include "commands.h"
+#include "freg_serve.h"
 #include "opts.h"
 
 #define UP_OFF(f) offsetof(struct up_opts, f)
+#define UP_PERSONS_DEFAULT 10000
+#define UP_SIMULATE_DEFAULT 6        /* events a minute: a live feed that stays readable */
+#define UP_P12_PASSWORD "sandbox"
 
 struct up_opts {
-	const char *data;
-	const char *authz_listen;
-	const char *log_level;
+	const char *data, *authz_listen, *freg_listen, *log_level, *rng_seed;
+	int persons, simulate, no_simulate, persons_set;
 };
 
 static const struct opt up_table[] = {
-	{ "authz-listen", "HOST:PORT", OPT_STRING, UP_OFF(authz_listen), "where the authorization server listens (default 127.0.0.1:7443)" },
+	{ "authz-listen", "HOST:PORT", OPT_STRING, UP_OFF(authz_listen), "where the authorization server listens (default 127.0.0.1:7443; port 0 picks a free one)" },
 	{ "data", "DIR", OPT_STRING, UP_OFF(data), "sandbox directory, reused on restart (default ./porten-sandbox)" },
-	{ "log-level", "LEVEL", OPT_STRING, UP_OFF(log_level), "error, warn, info or debug (default info)" },
+	{ "freg-listen", "HOST:PORT", OPT_STRING, UP_OFF(freg_listen), "where the register listens (default 127.0.0.1:7444; port 0 picks a free one)" },
+	{ "log-level", "LEVEL", OPT_STRING, UP_OFF(log_level), "error, warn, info (one line per request) or debug (default warn)" },
+	{ "no-simulate", NULL, OPT_FLAG, UP_OFF(no_simulate), "no live events: the feed only changes when you inject" },
+	{ "persons", "N", OPT_INT, UP_OFF(persons), "synthetic persons in a new register (default 10000)" },
+	{ "rng-seed", "N", OPT_STRING, UP_OFF(rng_seed), "seed of the population and the simulator (default 1)" },
+	{ "simulate", "N", OPT_INT, UP_OFF(simulate), "life events a minute appended while running (default 6)" },
 };
 
 static const struct opt_cmd up_cmd = {
-	"up", "[--data DIR] [--authz-listen HOST:PORT]",
-	"Starts the sandbox: a test PKI, demo organisations and clients, and the\n"
-	"Maskinporten-compatible authorization server over HTTPS. Writes DIR/sandbox.json\n"
-	"with URLs, the CA to trust and every credential. Stop with Ctrl-C.",
+	"up", "[--data DIR] [--authz-listen HOST:PORT] [--freg-listen HOST:PORT] [--persons N]",
+	"Starts the sandbox: a test PKI, Skatteetaten as owner of the folkeregister: scopes, an\n"
+	"admin organisation, one demo consumer per rights package (an enterprise-certificate\n"
+	"client and a registered-key client each), the Maskinporten-compatible authorization\n"
+	"server and the Folkeregisteret-compatible register with a synthetic population and\n"
+	"live events, both over HTTPS. Writes DIR/sandbox.json with the URLs, the CA to trust\n"
+	"and every credential, and prints next steps. Stop with Ctrl-C or SIGTERM; a restart\n"
+	"on the same DIR reuses it (docs/up.md).",
 	up_table, sizeof(up_table) / sizeof(up_table[0]),
 };
 
@@ -49,25 +71,50 @@ static const struct opt_cmd up_cmd = {
 #define ORG_SKATTEETATEN "974761076"
 #define ORG_DIGDIR "991825827"
 
-static const char *const packages[] = {
-	"offentligmedhjemmel", "offentligutenhjemmel", "privatutenhjemmel", "privat",
-	"privatutenfolkeregisteridentifikator", "finans", "presse",
-	"presseutenfolkeregisteridentifikator", "utstedereid",
+/* One demo consumer per package, in the order of spec/folkeregisteret.md. */
+static const struct demo_kind {
+	const char *package, *name;
+} kinds[] = {
+	{ "offentligmedhjemmel", "Demo kommune" },
+	{ "offentligutenhjemmel", "Demo statsetat" },
+	{ "privatutenhjemmel", "Demo forsikring" },
+	{ "privat", "Demo handel" },
+	{ "privatutenfolkeregisteridentifikator", "Demo handel uten fnr" },
+	{ "finans", "Demo bank" },
+	{ "presse", "Demo avis" },
+	{ "presseutenfolkeregisteridentifikator", "Demo avis uten fnr" },
+	{ "utstedereid", "Demo eID" },
 };
+#define N_KINDS (sizeof(kinds) / sizeof(kinds[0]))
+
 static const char *const admin_scopes[] = {
 	"idporten:scopes.write", "idporten:dcr.read", "idporten:dcr.write", "idporten:dcr.modify",
 	"idporten:dcr.supplier", "porten:admin", "porten:delegations.write",
 };
 #define N_ADMIN_SCOPES (sizeof(admin_scopes) / sizeof(admin_scopes[0]))
 
-static json_t *
-admin_scope_array(void)
-{
-	json_t *a = json_array();
+struct demo {
+	const struct demo_kind *kind;
+	char orgno[10];
+	char dir[PATH_MAX + 64];     /* DIR/consumers/<package> */
+	char client_cert[96], client_key[96], kid[112];
+	json_t *jwk;                 /* the registered public key */
+};
 
-	for (size_t i = 0; i < N_ADMIN_SCOPES; i++)
-		json_array_append_new(a, json_string(admin_scopes[i]));
-	return a;
+struct sandbox {
+	char dir[PATH_MAX];
+	char issuer[300], authz_url[512], freg_url[512];
+	struct demo demo[N_KINDS];
+	int persons, simulate;
+};
+
+static void
+path_in(char *out, size_t sz, const char *dir, const char *name)
+{
+	int n = snprintf(out, sz, "%s/%s", dir, name);
+
+	if (n < 0 || (size_t)n >= sz)
+		out[0] = '\0';              /* a path longer than PATH_MAX fails where it is opened */
 }
 
 /* The first valid organisation number at or after base (8 digits + check digit). */
@@ -84,22 +131,6 @@ orgno_at(unsigned base, char out[10])
 	}
 }
 
-static char *
-abspath(const char *dir, const char *name)
-{
-	char buf[PATH_MAX * 2];
-
-	snprintf(buf, sizeof(buf), "%s/%s", dir, name);
-	return strdup(buf);
-}
-
-struct sandbox {
-	char dir[PATH_MAX];
-	char consumer_orgno[10];
-	char url[256];
-	const char *issuer;
-};
-
 static int
 write_json(const char *path, json_t *doc, unsigned mode)
 {
@@ -113,58 +144,87 @@ write_json(const char *path, json_t *doc, unsigned mode)
 	return r;
 }
 
-/* The registered-key client's key, generated once. */
-static int
-key_client_material(const char *dir, json_t **jwk_out)
+static json_t *
+scope_array(const char *const *v, size_t n)
 {
-	char *keypath = abspath(dir, "consumer-key.pem"), *jwkpath = abspath(dir, "consumer-key.jwk.json");
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(a, json_string(v[i]));
+	return a;
+}
+
+/* The scopes a demo consumer holds: its package's, and for offentlig med hjemmel also
+ * the first scope made for it, which Skatteetaten's own page still uses. */
+static json_t *
+demo_scopes(const struct demo *d)
+{
+	json_t *a = json_array();
+	char s[128];
+
+	snprintf(s, sizeof(s), "folkeregister:deling/%s", d->kind->package);
+	json_array_append_new(a, json_string(s));
+	if (strcmp(d->kind->package, "offentligmedhjemmel") == 0)
+		json_array_append_new(a, json_string("skatteetaten:medhjemmel"));
+	return a;
+}
+
+/* A demo consumer's certificate (and PKCS#12) and registered key, made once. The
+ * registered key is the certificate's key pair published as a JWK: one RSA key per
+ * organisation instead of two halves porten up's first start (docs/up.md). */
+static int
+demo_material(const char *pkidir, struct demo *d)
+{
+	char prefix[PATH_MAX + 16], keypath[PATH_MAX + 32], jwkpath[PATH_MAX + 32];
+	struct porten_pki_leaf leaf;
 	porten_key *key = NULL;
 	char *pem = NULL;
-	json_t *jwk = NULL;
+	size_t len = 0;
 	json_error_t je;
 	int r;
 
-	if ((jwk = json_load_file(jwkpath, JSON_REJECT_DUPLICATES, &je)) != NULL) {
-		*jwk_out = jwk;
-		jwk = NULL;
-		r = 0;
-		goto out;
+	if ((r = porten_mkdirs(d->dir, 0700)) != 0)
+		return r;
+	path_in(prefix, sizeof(prefix), d->dir, "certificate");
+	path_in(keypath, sizeof(keypath), d->dir, "certificate-key.pem");
+	path_in(jwkpath, sizeof(jwkpath), d->dir, "key.jwk.json");
+	if (access(keypath, R_OK) != 0) {
+		memset(&leaf, 0, sizeof(leaf));
+		leaf.orgno = d->orgno;
+		leaf.org_name = d->kind->name;
+		leaf.p12_password = UP_P12_PASSWORD;
+		if ((r = porten_pki_issue(pkidir, &leaf, prefix)) != 0)
+			return r;
+		unlink(jwkpath);
 	}
-	if ((r = porten_key_generate_rsa(2048, &key)) != 0 || (r = porten_key_private_pem(key, &pem)) != 0 ||
-	    (r = porten_file_write_atomic(keypath, pem, strlen(pem), 0600)) != 0 ||
-	    (r = porten_key_to_jwk(key, "sandbox-consumer-key-1", &jwk)) != 0)
+	if ((d->jwk = json_load_file(jwkpath, JSON_REJECT_DUPLICATES, &je)) != NULL)
+		return 0;
+	if ((r = porten_file_read(keypath, PORTEN_CLIENT_CONFIG_MAX, &pem, &len)) != 0 ||
+	    (r = porten_key_from_pem(pem, len, &key)) != 0 ||
+	    (r = porten_key_to_jwk(key, d->kid, &d->jwk)) != 0)
 		goto out;
-	json_object_set_new(jwk, "use", json_string("sig"));
-	json_object_set_new(jwk, "alg", json_string("RS256"));
-	if ((r = write_json(jwkpath, jwk, 0644)) != 0)
-		goto out;
-	*jwk_out = jwk;
-	jwk = NULL;
-	r = 0;
+	json_object_set_new(d->jwk, "use", json_string("sig"));
+	json_object_set_new(d->jwk, "alg", json_string("RS256"));
+	r = write_json(jwkpath, d->jwk, 0644);
 out:
-	if (pem) {
-		porten_wipe(pem, strlen(pem));
+	if (pem != NULL) {
+		porten_wipe(pem, len);
 		free(pem);
 	}
-	json_decref(jwk);
 	porten_key_unref(key);
-	free(keypath);
-	free(jwkpath);
 	return r;
 }
 
 static json_t *
-build_seed(const struct sandbox *sb, const json_t *jwk)
+build_authz_seed(const struct sandbox *sb)
 {
-	json_t *scopes = json_array(), *access = json_array(), *clients = json_array(), *pkg = json_array();
-	char name[128];
-	size_t i;
+	json_t *scopes = json_array(), *access = json_array(), *clients = json_array();
+	char name[128], desc[160], cname[160];
+	size_t i, j;
 
-	for (i = 0; i < sizeof(packages) / sizeof(packages[0]); i++) {
-		char desc[160];
-
-		snprintf(name, sizeof(name), "deling/%s", packages[i]);
-		snprintf(desc, sizeof(desc), "Folkeregisteret: rettighetspakke %s", packages[i]);
+	for (i = 0; i < N_KINDS; i++) {
+		snprintf(name, sizeof(name), "deling/%s", kinds[i].package);
+		snprintf(desc, sizeof(desc), "Folkeregisteret: rettighetspakke %s", kinds[i].package);
 		json_array_append_new(scopes, json_pack("{s:s,s:s,s:s,s:s,s:[s],s:s}", "prefix", "folkeregister",
 			"subscope", name, "description", desc, "owner_orgno", ORG_SKATTEETATEN,
 			"allowed_integration_types", "maskinporten", "delegation_source", "https://tt02.altinn.no/"));
@@ -173,189 +233,388 @@ build_seed(const struct sandbox *sb, const json_t *jwk)
 	json_array_append_new(scopes, json_pack("{s:s,s:s,s:s,s:s,s:[s]}", "prefix", "skatteetaten",
 		"subscope", "medhjemmel", "description", "Folkeregisteret offentlig med hjemmel (old name)",
 		"owner_orgno", ORG_SKATTEETATEN, "allowed_integration_types", "maskinporten"));
-	for (i = 0; i < sizeof(admin_scopes) / sizeof(admin_scopes[0]); i++) {
+	for (i = 0; i < N_ADMIN_SCOPES; i++) {
 		json_array_append_new(scopes, json_pack("{s:s,s:s,s:s,s:[s],s:s}", "name", admin_scopes[i],
 			"description", "Maskinporten self-service administration", "owner_orgno", ORG_DIGDIR,
 			"allowed_integration_types", "maskinporten", "visibility", "PRIVATE"));
 		json_array_append_new(access, json_pack("{s:s,s:s}", "scope", admin_scopes[i],
 		                                        "consumer_orgno", ORG_SKATTEETATEN));
 	}
-	json_array_append_new(access, json_pack("{s:s,s:s}", "scope", "folkeregister:deling/offentligmedhjemmel",
-	                                        "consumer_orgno", sb->consumer_orgno));
-	json_array_append_new(access, json_pack("{s:s,s:s}", "scope", "skatteetaten:medhjemmel",
-	                                        "consumer_orgno", sb->consumer_orgno));
-	json_array_append_new(pkg, json_string("folkeregister:deling/offentligmedhjemmel"));
-	json_array_append_new(pkg, json_string("skatteetaten:medhjemmel"));
 	json_array_append_new(clients, json_pack("{s:s,s:s,s:s,s:o}", "client_id", "sandbox-admin",
 		"client_name", "Skatteetaten admin (sandbox)", "client_orgno", ORG_SKATTEETATEN,
-		"scopes", admin_scope_array()));
-	json_array_append_new(clients, json_pack("{s:s,s:s,s:s,s:O}", "client_id", "sandbox-consumer-cert",
-		"client_name", "Demo kommune, enterprise certificate", "client_orgno", sb->consumer_orgno,
-		"scopes", pkg));
-	json_array_append_new(clients, json_pack("{s:s,s:s,s:s,s:O,s:{s:[O]}}", "client_id", "sandbox-consumer-key",
-		"client_name", "Demo kommune, registered key", "client_orgno", sb->consumer_orgno,
-		"scopes", pkg, "jwks", "keys", jwk));
-	json_decref(pkg);
+		"scopes", scope_array(admin_scopes, N_ADMIN_SCOPES)));
+	for (i = 0; i < N_KINDS; i++) {
+		const struct demo *d = &sb->demo[i];
+		json_t *sc = demo_scopes(d), *v;
+
+		json_array_foreach(sc, j, v)
+			json_array_append_new(access, json_pack("{s:O,s:s}", "scope", v, "consumer_orgno", d->orgno));
+		snprintf(cname, sizeof(cname), "%s, enterprise certificate", d->kind->name);
+		json_array_append_new(clients, json_pack("{s:s,s:s,s:s,s:O}", "client_id", d->client_cert,
+			"client_name", cname, "client_orgno", d->orgno, "scopes", sc));
+		snprintf(cname, sizeof(cname), "%s, registered key", d->kind->name);
+		json_array_append_new(clients, json_pack("{s:s,s:s,s:s,s:O,s:{s:[O]}}", "client_id", d->client_key,
+			"client_name", cname, "client_orgno", d->orgno, "scopes", sc, "jwks", "keys", d->jwk));
+		json_decref(sc);
+	}
 	return json_pack("{s:o,s:o,s:o,s:[]}", "scopes", scopes, "access", access, "clients", clients,
 	                 "delegations");
 }
 
-static void
-on_ready(const char *url, void *arg)
+static json_t *
+build_freg_seed(const struct sandbox *sb)
 {
-	struct sandbox *sb = arg;
-	char path[PATH_MAX + 32];
-	json_t *doc;
-	char *p[12];
+	json_t *list = json_array();
 
-	p[0] = abspath(sb->dir, "tls/ca.pem");
-	p[1] = abspath(sb->dir, "admin.pem");
-	p[2] = abspath(sb->dir, "admin-key.pem");
-	p[3] = abspath(sb->dir, "consumer.pem");
-	p[4] = abspath(sb->dir, "consumer-key-cert.pem");
-	p[5] = abspath(sb->dir, "consumer.p12");
-	p[6] = abspath(sb->dir, "consumer-key.pem");
-	p[7] = abspath(sb->dir, "consumer-key.jwk.json");
-	doc = json_pack("{s:s,s:n,s:s,s:s,"
-	                "s:{s:s,s:s,s:s,s:s,s:o},"
-	                "s:[{s:s,s:s,s:[s],s:[s,s],"
-	                "s:{s:s,s:s,s:s,s:s,s:s},s:{s:s,s:s,s:s,s:s}}]}",
-	                "authz_url", url, "freg_url", "issuer", sb->issuer, "ca_bundle", p[0],
-	                "admin", "orgno", ORG_SKATTEETATEN, "client_id", "sandbox-admin",
-	                "certificate", p[1], "private_key", p[2],
-	                "scopes", admin_scope_array(),
-	                "consumers", "name", "Demo kommune", "orgno", sb->consumer_orgno,
-	                "packages", "offentligmedhjemmel",
-	                "scopes", "folkeregister:deling/offentligmedhjemmel", "skatteetaten:medhjemmel",
-	                "certificate_client", "client_id", "sandbox-consumer-cert", "certificate", p[3],
-	                "private_key", p[4], "pkcs12", p[5], "pkcs12_password", "sandbox",
-	                "key_client", "client_id", "sandbox-consumer-key", "kid", "sandbox-consumer-key-1",
-	                "jwk", p[7], "private_key", p[6]);
-	snprintf(path, sizeof(path), "%s/sandbox.json", sb->dir);
-	if (doc == NULL || write_json(path, doc, 0644) != 0)
-		fprintf(stderr, "porten up: cannot write '%s'\n", path);
-	printf("porten up: Maskinporten-compatible server ready at %s\n"
-	       "  issuer      %s\n"
-	       "  trust CA    %s\n"
-	       "  credentials %s\n\n"
-	       "Try it:\n"
+	for (size_t i = 0; i < N_KINDS; i++)
+		json_array_append_new(list, json_pack("{s:s,s:[s]}", "orgno", sb->demo[i].orgno, "packages",
+		                                      sb->demo[i].kind->package));
+	return json_pack("{s:o}", "consumers", list);
+}
+
+static json_t *
+build_description(const struct sandbox *sb)
+{
+	char p[6][PATH_MAX + 64];
+	json_t *consumers = json_array();
+
+	for (size_t i = 0; i < N_KINDS; i++) {
+		const struct demo *d = &sb->demo[i];
+
+		path_in(p[0], sizeof(p[0]), d->dir, "certificate.pem");
+		path_in(p[1], sizeof(p[1]), d->dir, "certificate-key.pem");
+		path_in(p[2], sizeof(p[2]), d->dir, "certificate.p12");
+		path_in(p[3], sizeof(p[3]), d->dir, "key.jwk.json");
+		json_array_append_new(consumers, json_pack("{s:s,s:s,s:[s],s:o,"
+			"s:{s:s,s:s,s:s,s:s,s:s},s:{s:s,s:s,s:s,s:s}}",
+			"name", d->kind->name, "orgno", d->orgno, "packages", d->kind->package,
+			"scopes", demo_scopes(d),
+			"certificate_client", "client_id", d->client_cert, "certificate", p[0], "private_key", p[1],
+			"pkcs12", p[2], "pkcs12_password", UP_P12_PASSWORD,
+			"key_client", "client_id", d->client_key, "kid", d->kid, "jwk", p[3], "private_key", p[1]));
+	}
+	path_in(p[4], sizeof(p[4]), sb->dir, "tls/ca.pem");
+	path_in(p[0], sizeof(p[0]), sb->dir, "admin.pem");
+	path_in(p[1], sizeof(p[1]), sb->dir, "admin-key.pem");
+	return json_pack("{s:s,s:s,s:s,s:s,s:{s:s,s:s,s:s,s:s,s:o},s:o}",
+		"authz_url", sb->authz_url, "freg_url", sb->freg_url, "issuer", sb->issuer, "ca_bundle", p[4],
+		"admin", "orgno", ORG_SKATTEETATEN, "client_id", "sandbox-admin", "certificate", p[0],
+		"private_key", p[1], "scopes", scope_array(admin_scopes, N_ADMIN_SCOPES),
+		"consumers", consumers);
+}
+
+/* Credentials of demo[from..to), on a thread of their own for half of them: an RSA key
+ * is 0.1-0.2 s of one CPU, and there are nine. */
+struct demo_job {
+	const char *pkidir;
+	struct demo *demo;
+	size_t from, to, failed;
+	int r;
+};
+
+static void *
+demo_main(void *arg)
+{
+	struct demo_job *j = arg;
+
+	for (size_t i = j->from; i < j->to; i++)
+		if ((j->r = demo_material(j->pkidir, &j->demo[i])) != 0) {
+			j->failed = i;
+			break;
+		}
+	return NULL;
+}
+
+/* ---- the register's start, on its own thread ---- */
+
+struct freg_start_job {
+	struct freg_opts o;
+	struct freg_running *h;
+	char url[512];
+	int ex;
+};
+
+static void *
+freg_start_main(void *arg)
+{
+	struct freg_start_job *j = arg;
+
+	j->ex = freg_start(&j->o, &j->h, j->url, sizeof(j->url));
+	return NULL;
+}
+
+static void
+print_ready(const struct sandbox *sb, double secs)
+{
+	char ca[PATH_MAX + 16], json[PATH_MAX + 16];
+	const char *self = "porten";
+
+	path_in(ca, sizeof(ca), sb->dir, "tls/ca.pem");
+	path_in(json, sizeof(json), sb->dir, "sandbox.json");
+	printf("porten up: sandbox ready in %.2f s\n"
+	       "  Maskinporten     %s  (issuer %s)\n"
+	       "  Folkeregisteret  %s  (%d persons, %d new events a minute)\n"
+	       "  trust this CA    %s\n"
+	       "  credentials      %s\n"
+	       "  consumers        one per rights package, e.g. --consumer offentligmedhjemmel, finans, privat\n\n"
+	       "Next steps (in another terminal):\n"
+	       "  export PORTEN_SANDBOX=%s\n"
+	       "  %s token                                  # an access token for Demo kommune\n"
+	       "  %s feed --max-events 5                    # the first events of its feed\n"
+	       "  %s feed --follow --pointer feed.pos       # follow it, resumable\n"
+	       "  %s person ID --part person-basis          # look a person up\n"
 	       "  curl --cacert %s %s.well-known/oauth-authorization-server\n"
-	       "  curl --cacert %s %sjwk\n"
-	       "Stop with Ctrl-C.\n", url, sb->issuer, p[0], path, p[0], url, p[0], url);
+	       "Stop with Ctrl-C.\n",
+	       secs, sb->authz_url, sb->issuer, sb->freg_url, sb->persons, sb->simulate, ca, json,
+	       json, self, self, self, self, ca, sb->authz_url);
 	fflush(stdout);
-	json_decref(doc);
-	for (int i = 0; i < 8; i++)
-		free(p[i]);
+}
+
+static int
+parse_listen(const char *what, const char *s, char *host, size_t hostsz, unsigned *port)
+{
+	if (opts_host_port(s, host, hostsz, port) != 0) {
+		fprintf(stderr, "porten up: --%s must be HOST:PORT, got '%s'\n", what, s);
+		return -1;
+	}
+	return 0;
 }
 
 int
 cmd_up(int argc, char **argv)
 {
+	int64_t t0 = porten_mono_ns();
 	struct up_opts o;
 	struct authz_opts ao;
-	struct sandbox sb;
+	struct sandbox *sb = NULL;
+	struct freg_start_job fj;
+	struct authz_running *az = NULL;
 	struct porten_pki_leaf leaf;
-	char pkidir[PATH_MAX + 8], prefix[PATH_MAX + 32], issuer[300], host[256], seedpath[PATH_MAX + 32];
-	char *cert = NULL, *key = NULL, *anchors = NULL, *inter = NULL, *crl = NULL, *cpath = NULL;
-	json_t *jwk = NULL, *seed = NULL;
-	unsigned port;
-	int r, ex = PORTEN_EXIT_CONFIG;
+	char pkidir[PATH_MAX + 8], path[PATH_MAX + 64], authz_seed[PATH_MAX + 32], freg_seed[PATH_MAX + 32];
+	char authzdir[PATH_MAX + 8], fregdir[PATH_MAX + 8], host[256], fhost[256], listen_s[300];
+	char *cert = NULL, *key = NULL, *ca = NULL, *anchors = NULL, *inter = NULL, *crl = NULL;
+	json_t *doc = NULL;
+	pthread_t fth;
+	bool freg_thread = false;
+	sigset_t stopset;
+	unsigned port, fport;
+	uint16_t bound = 0;
+	int fd = -1, sig, r, ex = PORTEN_EXIT_CONFIG;
 
 	memset(&o, 0, sizeof(o));
+	memset(&fj, 0, sizeof(fj));
+	o.persons = -1;
+	o.simulate = -1;
 	if ((r = opts_parse(&up_cmd, &o, argc, argv)) != 0)
 		return r > 0 ? PORTEN_EXIT_OK : PORTEN_EXIT_USAGE;
-	memset(&sb, 0, sizeof(sb));
-	if (porten_mkdirs(o.data ? o.data : "porten-sandbox", 0700) != 0 ||
-	    realpath(o.data ? o.data : "porten-sandbox", sb.dir) == NULL) {
-		fprintf(stderr, "porten up: cannot create the sandbox directory '%s'\n", o.data ? o.data : "porten-sandbox");
-		return PORTEN_EXIT_CONFIG;
+	porten_log_set_level(PORTEN_LOG_WARN);
+	if (o.log_level != NULL) {
+		int lvl = porten_log_level_from_name(o.log_level);
+
+		if (lvl < 0) {
+			fprintf(stderr, "porten up: --log-level must be error, warn, info or debug\n");
+			return PORTEN_EXIT_USAGE;
+		}
+		porten_log_set_level((enum porten_log_level)lvl);
 	}
-	if (o.authz_listen == NULL)
-		o.authz_listen = "127.0.0.1:7443";
-	if (opts_host_port(o.authz_listen, host, sizeof(host), &port) != 0 || port == 0) {
-		fprintf(stderr, "porten up: --authz-listen must be HOST:PORT with a fixed port, got '%s'\n", o.authz_listen);
+	if (o.persons < 0)
+		o.persons = UP_PERSONS_DEFAULT;
+	if (o.persons > PORTEN_GEN_PERSONS_MAX) {
+		fprintf(stderr, "porten up: --persons must be at most %d\n", PORTEN_GEN_PERSONS_MAX);
 		return PORTEN_EXIT_USAGE;
 	}
-	snprintf(issuer, sizeof(issuer), "https://%s:%u/",
-	         strcmp(host, "127.0.0.1") == 0 || strcmp(host, "0.0.0.0") == 0 ? "localhost" : host, port);
-	sb.issuer = issuer;
-	orgno_at(31000000, sb.consumer_orgno);
+	if (o.simulate < 0)
+		o.simulate = UP_SIMULATE_DEFAULT;
+	if (o.no_simulate)
+		o.simulate = 0;
+	if (o.authz_listen == NULL)
+		o.authz_listen = "127.0.0.1:7443";
+	if (o.freg_listen == NULL)
+		o.freg_listen = "127.0.0.1:7444";
+	if (parse_listen("authz-listen", o.authz_listen, host, sizeof(host), &port) != 0 ||
+	    parse_listen("freg-listen", o.freg_listen, fhost, sizeof(fhost), &fport) != 0)
+		return PORTEN_EXIT_USAGE;
+	if ((sb = calloc(1, sizeof(*sb))) == NULL)
+		return PORTEN_EXIT_FAILURE;
+	sb->persons = o.persons;
+	sb->simulate = o.simulate;
+	if (porten_mkdirs(o.data ? o.data : "porten-sandbox", 0700) != 0 ||
+	    realpath(o.data ? o.data : "porten-sandbox", sb->dir) == NULL) {
+		fprintf(stderr, "porten up: cannot create the sandbox directory '%s'\n", o.data ? o.data : "porten-sandbox");
+		goto out;
+	}
+	/* Stop signals go to this thread only: block them before any thread exists. */
+	sigemptyset(&stopset);
+	sigaddset(&stopset, SIGINT);
+	sigaddset(&stopset, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &stopset, NULL);
+	signal(SIGPIPE, SIG_IGN);
 
-	snprintf(pkidir, sizeof(pkidir), "%s/pki", sb.dir);
+	/* The authz port is part of the issuer: bind it now. */
+	if (porten_http_listen(host, (uint16_t)port, &fd, &bound) != 0) {
+		fprintf(stderr, "porten up: cannot listen on %s (in use? choose another with --authz-listen)\n",
+		        o.authz_listen);
+		ex = PORTEN_EXIT_UNAVAILABLE;
+		goto out;
+	}
+	snprintf(sb->issuer, sizeof(sb->issuer), "https://%s:%u/",
+	         strcmp(host, "127.0.0.1") == 0 || strcmp(host, "0.0.0.0") == 0 ? "localhost" : host, bound);
+	snprintf(sb->authz_url, sizeof(sb->authz_url), "https://%s%s%s:%u/", strchr(host, ':') ? "[" : "",
+	         strcmp(host, "0.0.0.0") == 0 ? "127.0.0.1" : host, strchr(host, ':') ? "]" : "", bound);
+	if ((r = porten_pki_server_tls(sb->dir, strcmp(host, "0.0.0.0") ? host : NULL, &cert, &key, &ca)) != 0) {
+		fprintf(stderr, "porten up: cannot create TLS certificates in '%s/tls': %s\n", sb->dir, porten_strerror(r));
+		goto out;
+	}
+	for (size_t i = 0; i < N_KINDS; i++) {
+		struct demo *d = &sb->demo[i];
+
+		d->kind = &kinds[i];
+		orgno_at(31000000u + 100u * (unsigned)i, d->orgno);
+		snprintf(d->dir, sizeof(d->dir), "%s/consumers/%s", sb->dir, kinds[i].package);
+		snprintf(d->client_cert, sizeof(d->client_cert), "demo-%s-cert", kinds[i].package);
+		snprintf(d->client_key, sizeof(d->client_key), "demo-%s-key", kinds[i].package);
+		snprintf(d->kid, sizeof(d->kid), "demo-%s-key-1", kinds[i].package);
+	}
+	snprintf(freg_seed, sizeof(freg_seed), "%s/freg-seed.json", sb->dir);
+	if ((doc = build_freg_seed(sb)) == NULL || write_json(freg_seed, doc, 0644) != 0) {
+		fprintf(stderr, "porten up: cannot write '%s'\n", freg_seed);
+		goto out;
+	}
+	json_decref(doc);
+	doc = NULL;
+
+	/* The register starts (and on the first run generates its population) meanwhile. */
+	snprintf(fregdir, sizeof(fregdir), "%s/freg", sb->dir);
+	fj.o.listen = o.freg_listen;
+	fj.o.issuer = sb->issuer;
+	fj.o.issuer_url = sb->authz_url;
+	fj.o.ca_bundle = ca;
+	fj.o.data = fregdir;
+	fj.o.seed = freg_seed;
+	fj.o.tls_cert = cert;
+	fj.o.tls_key = key;
+	fj.o.persons = o.persons;
+	fj.o.simulate = o.simulate;
+	fj.o.rng_seed = o.rng_seed;
+	fj.o.log_level = o.log_level;
+	fj.o.quiet = 1;
+	if (access(fregdir, F_OK) != 0 && o.persons > 0)
+		fprintf(stderr, "porten up: first start in %s: making keys and %d persons...\n", sb->dir, o.persons);
+	if (pthread_create(&fth, NULL, freg_start_main, &fj) != 0) {
+		fprintf(stderr, "porten up: cannot start a thread\n");
+		ex = PORTEN_EXIT_FAILURE;
+		goto out;
+	}
+	freg_thread = true;
+
+	snprintf(pkidir, sizeof(pkidir), "%s/pki", sb->dir);
 	if ((r = porten_pki_init(pkidir)) != 0) {
 		fprintf(stderr, "porten up: cannot create the test PKI in '%s': %s\n", pkidir, porten_strerror(r));
-		goto out;
+		goto join;
 	}
-	memset(&leaf, 0, sizeof(leaf));
-	snprintf(prefix, sizeof(prefix), "%s/admin", sb.dir);
-	cpath = abspath(sb.dir, "admin.pem");
-	if (access(cpath, R_OK) != 0) {
+	path_in(path, sizeof(path), sb->dir, "admin-key.pem");
+	if (access(path, R_OK) != 0) {
+		char prefix[PATH_MAX + 16];
+
+		memset(&leaf, 0, sizeof(leaf));
 		leaf.orgno = ORG_SKATTEETATEN;
 		leaf.org_name = "SKATTEETATEN";
-		if ((r = porten_pki_issue(pkidir, &leaf, prefix)) != 0)
-			goto pki_fail;
-	}
-	free(cpath);
-	cpath = abspath(sb.dir, "consumer.pem");
-	if (access(cpath, R_OK) != 0) {
-		snprintf(prefix, sizeof(prefix), "%s/consumer", sb.dir);
-		leaf.orgno = sb.consumer_orgno;
-		leaf.org_name = "DEMO KOMMUNE";
-		leaf.p12_password = "sandbox";
-		if ((r = porten_pki_issue(pkidir, &leaf, prefix)) != 0)
-			goto pki_fail;
-		/* consumer-key.pem is the registered-key client's; the certificate's key is named apart. */
-		char from[PATH_MAX + 40], to[PATH_MAX + 40];
-		snprintf(from, sizeof(from), "%s/consumer-key.pem", sb.dir);
-		snprintf(to, sizeof(to), "%s/consumer-key-cert.pem", sb.dir);
-		if (rename(from, to) != 0) {
-			fprintf(stderr, "porten up: cannot rename '%s'\n", from);
-			goto out;
+		path_in(prefix, sizeof(prefix), sb->dir, "admin");
+		if ((r = porten_pki_issue(pkidir, &leaf, prefix)) != 0) {
+			fprintf(stderr, "porten up: cannot issue the admin certificate: %s\n", porten_strerror(r));
+			goto join;
 		}
 	}
-	if ((r = key_client_material(sb.dir, &jwk)) != 0) {
-		fprintf(stderr, "porten up: cannot create the registered key: %s\n", porten_strerror(r));
-		goto out;
-	}
-	seed = build_seed(&sb, jwk);
-	snprintf(seedpath, sizeof(seedpath), "%s/authz-seed.json", sb.dir);
-	if (seed == NULL || write_json(seedpath, seed, 0644) != 0) {
-		fprintf(stderr, "porten up: cannot write '%s'\n", seedpath);
-		goto out;
-	}
-	if ((r = porten_pki_server_tls(sb.dir, strcmp(host, "0.0.0.0") ? host : NULL, &cert, &key, NULL)) != 0) {
-		fprintf(stderr, "porten up: cannot create TLS certificates: %s\n", porten_strerror(r));
-		goto out;
-	}
-	anchors = abspath(pkidir, "root.pem");
-	inter = abspath(pkidir, "intermediate.pem");
-	crl = abspath(pkidir, "crl.pem");
+	{
+		struct demo_job half[2] = {
+			{ pkidir, sb->demo, 0, N_KINDS / 2, 0, 0 },
+			{ pkidir, sb->demo, N_KINDS / 2, N_KINDS, 0, 0 },
+		};
+		pthread_t th;
+		bool two = pthread_create(&th, NULL, demo_main, &half[1]) == 0;
 
+		demo_main(&half[0]);
+		if (two)
+			pthread_join(th, NULL);
+		else
+			demo_main(&half[1]);
+		for (int k = 0; k < 2; k++)
+			if (half[k].r != 0) {
+				fprintf(stderr, "porten up: cannot make the credentials of %s in '%s': %s\n",
+				        kinds[half[k].failed].name, sb->demo[half[k].failed].dir, porten_strerror(half[k].r));
+				goto join;
+			}
+	}
+	snprintf(authz_seed, sizeof(authz_seed), "%s/authz-seed.json", sb->dir);
+	if ((doc = build_authz_seed(sb)) == NULL || write_json(authz_seed, doc, 0644) != 0) {
+		fprintf(stderr, "porten up: cannot write '%s'\n", authz_seed);
+		goto join;
+	}
+	json_decref(doc);
+	doc = NULL;
+	path_in(path, sizeof(path), pkidir, "root.pem");
+	anchors = strdup(path);
+	path_in(path, sizeof(path), pkidir, "intermediate.pem");
+	inter = strdup(path);
+	path_in(path, sizeof(path), pkidir, "crl.pem");
+	crl = strdup(path);
 	memset(&ao, 0, sizeof(ao));
-	ao.listen = o.authz_listen;
-	ao.issuer = issuer;
-	char authzdir[PATH_MAX + 8];
-	snprintf(authzdir, sizeof(authzdir), "%s/authz", sb.dir);
+	snprintf(listen_s, sizeof(listen_s), "%s", o.authz_listen);
+	ao.listen = listen_s;
+	ao.issuer = sb->issuer;
+	snprintf(authzdir, sizeof(authzdir), "%s/authz", sb->dir);
 	ao.data = authzdir;
-	ao.seed = seedpath;
+	ao.seed = authz_seed;
 	ao.log_level = o.log_level;
 	ao.trust_anchors = anchors;
 	ao.intermediates = inter;
 	ao.crl.v[ao.crl.n++] = crl;
 	ao.tls_cert = cert;
 	ao.tls_key = key;
-	ex = authz_serve(&ao, on_ready, &sb);
-	goto out;
-pki_fail:
-	fprintf(stderr, "porten up: cannot issue sandbox certificates: %s\n", porten_strerror(r));
+	ao.listen_fd = fd;
+	ao.have_listen_fd = 1;
+	fd = -1;                     /* the server owns it now, also when it fails */
+	ex = authz_start(&ao, &az, path, sizeof(path));
+join:
+	pthread_join(fth, NULL);
+	freg_thread = false;
+	if (fj.ex != PORTEN_EXIT_OK) {
+		ex = fj.ex;
+		goto out;
+	}
+	if (ex != PORTEN_EXIT_OK || az == NULL) {
+		if (ex == PORTEN_EXIT_OK)
+			ex = PORTEN_EXIT_CONFIG;
+		goto out;
+	}
+	snprintf(sb->freg_url, sizeof(sb->freg_url), "%s", fj.url);
+	path_in(path, sizeof(path), sb->dir, "sandbox.json");
+	if ((doc = build_description(sb)) == NULL || write_json(path, doc, 0644) != 0) {
+		fprintf(stderr, "porten up: cannot write '%s'\n", path);
+		ex = PORTEN_EXIT_CONFIG;
+		goto out;
+	}
+	print_ready(sb, (double)(porten_mono_ns() - t0) / 1e9);
+	while (sigwait(&stopset, &sig) != 0)
+		;
+	fprintf(stderr, "porten up: stopping\n");
+	ex = PORTEN_EXIT_OK;
 out:
-	json_decref(jwk);
-	json_decref(seed);
+	if (freg_thread)
+		pthread_join(fth, NULL);
+	freg_stop(fj.h);
+	authz_stop(az);
+	if (fd >= 0)
+		close(fd);
+	for (size_t i = 0; sb != NULL && i < N_KINDS; i++)
+		json_decref(sb->demo[i].jwk);
+	json_decref(doc);
+	free(sb);
 	free(cert);
 	free(key);
+	free(ca);
 	free(anchors);
 	free(inter);
 	free(crl);
-	free(cpath);
 	return ex;
 }

@@ -12,12 +12,12 @@ pass=0; fail=0
 check() { if eval "$2"; then pass=$((pass+1)); else echo "FAIL: $1" >&2; fail=$((fail+1)); fi; }
 port=$($py -c "import socket; s = socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])")
 
-exec {out}< <(exec "$porten" up --data "$dir/sb" --authz-listen "127.0.0.1:$port" 2>>"$dir/err")
+exec {out}< <(exec "$porten" up --data "$dir/sb" --authz-listen "127.0.0.1:$port" --freg-listen 127.0.0.1:0 --persons 300 --no-simulate 2>>"$dir/err")
 pid=$!
 cleanup() { kill -TERM "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -rf "$dir"; }
 trap cleanup EXIT
 while IFS= read -r -t 60 -u "$out" line; do
-	[[ $line == *"server ready at"* ]] && break
+	[[ $line == "porten up: sandbox ready in "* ]] && break
 done
 sb=$dir/sb/sandbox.json
 adm() { "$porten" admin --sandbox "$sb" "$@"; }
