@@ -3,14 +3,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "commands.h"
 #include "consumer.h"
+#include "porten/clock.h"
 #include "porten/error.h"
 #include "porten/freg.h"
+#include "porten/ident.h"
 #include "porten/key.h"
 #include "porten/log.h"
+#include "porten/token_cache.h"
 
 #define DEFAULT_SANDBOX "porten-sandbox/sandbox.json"
 
@@ -45,9 +49,190 @@ consumer_client_failure(const struct consumer *c, int r)
 	return consumer_fail(c, PORTEN_EXIT_FAILURE, "%s", msg);
 }
 
+/* ---- what to do about a refusal ---- */
+
+enum hint_arg { H_NONE, H_SCOPE_ORGNO, H_CLIENT, H_CLIENT_SCOPE, H_CONSUMER_ORG };
+
+/* Maskinporten's errors (spec/maskinporten.md 5.2, the texts of lib/authz/errors.c), found
+ * by their OAuth2 error and a distinctive part of error_description; the first match wins. */
+static const struct hint {
+	const char *error;           /* NULL: any */
+	const char *text;            /* substring of error_description */
+	enum hint_arg arg;
+	const char *fmt;
+} hints[] = {
+	{ "invalid_grant", "Client not found", H_CLIENT,
+	  "check --client-id: there is no client '%s' at this Maskinporten (test and production "
+	  "have different clients)" },
+	{ "invalid_grant", "Invalid JWT claim aud", H_NONE,
+	  "the grant's audience is not this server's issuer: check --authz (test or production "
+	  "Maskinporten)" },
+	{ "invalid_grant", "signed with an invalid certificate", H_NONE,
+	  "the server does not trust the CA of your certificate, or the certificate is expired, "
+	  "revoked, or made for the other environment (test or production)" },
+	{ "invalid_grant", "Expired key", H_NONE,
+	  "the registered key is older than a year: register a new one (porten admin clients "
+	  "set-keys CLIENT FILE) and sign with its --kid" },
+	{ "invalid_grant", "Does not match certificate orgno", H_NONE,
+	  "the certificate belongs to another organisation than the client: use a client "
+	  "registered for the certificate's organisation number" },
+	{ "invalid_grant", "Invalid JWT header x5c", H_NONE,
+	  "the certificate could not be read from the grant: check --cert or --p12" },
+	{ "invalid_grant", "Invalid JWT signature", H_NONE,
+	  "the private key does not match the certificate or the registered key: check --key "
+	  "and --kid" },
+	{ "invalid_grant", "JWT is expired", H_NONE, "check this machine's clock (NTP)" },
+	{ "invalid_grant", "Issue time is after now", H_NONE, "check this machine's clock (NTP)" },
+	{ "invalid_grant", "Issue time is too far in the past", H_NONE,
+	  "check this machine's clock (NTP)" },
+	{ "invalid_grant", "not yet valid", H_NONE, "check this machine's clock (NTP)" },
+	{ "invalid_grant", "Grant is used before", H_NONE,
+	  "a grant can be used once: try again (a new grant is made each time)" },
+	{ "invalid_grant", "Unknown key identifier", H_CLIENT,
+	  "check --kid: the client has no registered key with that id (porten admin clients "
+	  "keys %s lists them)" },
+	{ "invalid_grant", "requires pre-registered jwk", H_NONE,
+	  "this client has registered keys: sign with one of them (--kid, or --client key) "
+	  "instead of the certificate" },
+	{ "invalid_scope", "missing the scope", H_NONE, "give --scope" },
+	{ "invalid_scope", "invalid scopes for client", H_CLIENT_SCOPE,
+	  "the scope is unknown, inactive or not on the client: once the API owner has granted "
+	  "access, add it with porten admin clients update %s --scope %s" },
+	{ "invalid_scope", "not allowed for maskinporten", H_NONE,
+	  "the scope is not open to Maskinporten clients (allowed_integration_types): ask the "
+	  "API owner" },
+	{ "forbidden", "has not been granted access", H_SCOPE_ORGNO,
+	  "ask the API owner to grant your organisation access: porten admin access grant %s %s" },
+	{ "forbidden", "has not delegated access", H_CONSUMER_ORG,
+	  "organisation %s must delegate the scope to yours (in Altinn; in a sandbox: porten "
+	  "admin delegations add CONSUMER SUPPLIER SCOPE)" },
+	{ "invalid_request", "combination consumer_org", H_NONE,
+	  "--consumer-org is for acting for another organisation, not your own: leave it out" },
+	{ "invalid_request", "Invalid parameter value", H_NONE,
+	  "the server refused a claim of the grant: check --resource and --consumer-org" },
+	{ "temporarily_unavailable", "", H_NONE, "try again later" },
+	{ "server_error", "", H_NONE, "the server failed: try again, and report it if it persists" },
+};
+
+/* The scope that follows marker in an error text ("... access to the scope <scope>[.]
+ * (trace_id ...)", "... for client, <scope> (trace_id ...)"), into out; "SCOPE" if none. */
+static void
+scope_in_text(const char *text, const char *marker, char *out, size_t outsz)
+{
+	const char *p = strstr(text, marker);
+	size_t n;
+
+	snprintf(out, outsz, "SCOPE");
+	if (p == NULL)
+		return;
+	p += strlen(marker);
+	n = strcspn(p, " (");
+	while (n > 0 && (p[n - 1] == '.' || p[n - 1] == ','))
+		n--;
+	if (n > 0 && n < outsz)
+		snprintf(out, outsz, "%.*s", (int)n, p);
+}
+
+/* The organisation the token is for: --consumer-org, else the client's. */
+static void
+token_orgno(const struct consumer *c, char out[10])
+{
+	snprintf(out, 10, "ORGNO");
+	if (c->o != NULL && c->o->consumer_org != NULL) {
+		snprintf(out, 10, "%.9s", c->o->consumer_org);
+		return;
+	}
+	if (c->have_cr && c->cr.orgno != NULL) {
+		snprintf(out, 10, "%.9s", c->cr.orgno);
+		return;
+	}
+	if (c->have_cr && porten_client_credentials_cert(&c->cr, NULL, NULL, out) == 0 && out[0] != '\0')
+		return;
+	snprintf(out, 10, "ORGNO");
+}
+
+/* fmt with each "%s" replaced by the next of a1, a2 (a hint template; no printf). */
+static void
+fill(char *out, size_t outsz, const char *fmt, const char *a1, const char *a2)
+{
+	const char *args[2] = { a1, a2 };
+	size_t n = 0, k = 0;
+
+	for (const char *f = fmt; *f && n + 1 < outsz; f++) {
+		if (f[0] == '%' && f[1] == 's' && k < 2) {
+			for (const char *a = args[k++]; a != NULL && *a && n + 1 < outsz; a++)
+				out[n++] = *a;
+			f++;
+		} else {
+			out[n++] = *f;
+		}
+	}
+	out[n] = '\0';
+}
+
+static int
+refusal_hint(const struct consumer *c, const struct porten_client_problem *p, char *out, size_t outsz)
+{
+	char scope[PORTEN_SCOPE_STRING_MAX + 1], orgno[10];
+
+	out[0] = '\0';
+	for (size_t i = 0; i < sizeof(hints) / sizeof(hints[0]); i++) {
+		const struct hint *h = &hints[i];
+
+		if ((h->error != NULL && strcmp(h->error, p->error) != 0) ||
+		    strstr(p->description, h->text) == NULL)
+			continue;
+		switch (h->arg) {
+		case H_NONE:
+			fill(out, outsz, h->fmt, NULL, NULL);
+			break;
+		case H_CLIENT:
+			fill(out, outsz, h->fmt, c->have_cr && c->cr.client_id ? c->cr.client_id : "CLIENT", NULL);
+			break;
+		case H_CLIENT_SCOPE:
+			scope_in_text(p->description, "for client, ", scope, sizeof(scope));
+			fill(out, outsz, h->fmt, c->have_cr && c->cr.client_id ? c->cr.client_id : "CLIENT", scope);
+			break;
+		case H_SCOPE_ORGNO:
+			scope_in_text(p->description, "the scope ", scope, sizeof(scope));
+			token_orgno(c, orgno);
+			fill(out, outsz, h->fmt, scope, orgno);
+			break;
+		case H_CONSUMER_ORG:
+			fill(out, outsz, h->fmt, c->o != NULL && c->o->consumer_org ? c->o->consumer_org : "CONSUMER",
+			     NULL);
+			break;
+		}
+		return 1;
+	}
+	/* Register answers ({kode, melding}) and plain HTTP statuses. */
+	switch (p->status) {
+	case 401:
+		snprintf(out, outsz, "the register did not accept the token: is it from the Maskinporten "
+		         "the register trusts (--authz), and still valid?");
+		return 1;
+	case 403:
+		if (strstr(p->error, "FREG") != NULL || strcmp(p->error, "forbidden") == 0) {
+			snprintf(out, outsz, "the token's scope or your organisation's rights package does "
+			         "not cover this: check --scope and ask Skatteetaten about the package");
+			return 1;
+		}
+		break;
+	case 429:
+		snprintf(out, outsz, "too many requests: wait and try again");
+		return 1;
+	}
+	return 0;
+}
+
 int
 consumer_refused(const struct consumer *c, const struct porten_client_problem *p)
 {
+	char hint[PORTEN_SCOPE_STRING_MAX + 512];
+
+	if (refusal_hint(c, p, hint, sizeof(hint)))
+		return consumer_fail(c, PORTEN_EXIT_FAILURE, "%ld %s: %s; %s", p->status, p->error,
+		                     p->description, hint);
 	return consumer_fail(c, PORTEN_EXIT_FAILURE, "%ld %s: %s", p->status, p->error, p->description);
 }
 
@@ -111,10 +296,24 @@ load_credentials(struct consumer *c)
 		if (ways != 1 || (o->p12 == NULL && o->key == NULL && o->jwk == NULL))
 			return consumer_fail(c, PORTEN_EXIT_USAGE, "--client-id needs one of --p12 FILE, --cert PEM "
 			                     "with --key PEM, or --jwk FILE (or --key) with --kid");
-		if (o->p12 != NULL) /* PKCS#12: the token command's work, next */
-			return consumer_fail(c, PORTEN_EXIT_USAGE, "--p12 is not supported yet");
-		r = porten_client_credentials_load(&c->cr, o->client_id, o->cert, o->key ? o->key : o->jwk,
-		                                   o->kid, err, sizeof(err));
+		if (o->p12 != NULL && (o->key != NULL || o->jwk != NULL || o->kid != NULL))
+			return consumer_fail(c, PORTEN_EXIT_USAGE, "--p12 holds the key and certificate: "
+			                     "give it without --key, --jwk or --kid");
+		if (o->key != NULL && o->jwk != NULL)
+			return consumer_fail(c, PORTEN_EXIT_USAGE, "give the private key once: --key or --jwk");
+		if (o->p12 != NULL) {
+			r = porten_client_credentials_from_p12(&c->cr, o->client_id, o->p12, o->p12_password,
+			                                       err, sizeof(err));
+			if (r == PORTEN_ERR_PASSWORD)
+				return consumer_fail(c, PORTEN_EXIT_CONFIG, "%s (--p12-password)", err);
+		} else {
+			r = porten_client_credentials_load(&c->cr, o->client_id, o->cert,
+			                                   o->key ? o->key : o->jwk, o->kid, err, sizeof(err));
+		}
+	} else if (o->p12 != NULL || o->cert != NULL || o->key != NULL || o->jwk != NULL || o->kid != NULL) {
+		return consumer_fail(c, PORTEN_EXIT_USAGE, "--%s needs --client-id (the client the key or "
+		                     "certificate is registered on)", o->p12 ? "p12" : o->cert ? "cert" :
+		                     o->key ? "key" : o->jwk ? "jwk" : "kid");
 	} else if (c->entry != NULL) {
 		const char *which = o->use_client ? o->use_client : "cert";
 		const json_t *e;
@@ -179,6 +378,9 @@ consumer_setup(struct consumer *c, const char *prog, const struct consumer_opts 
 	if ((need & CONSUMER_NEED_FREG) && !valid_url(c->freg_url))
 		return consumer_fail(c, PORTEN_EXIT_USAGE, "no register: give --freg URL or --sandbox FILE (or run "
 		                     "'porten up' in this directory first)");
+	if (o->consumer_org != NULL && !porten_orgno_valid(o->consumer_org, strlen(o->consumer_org)))
+		return consumer_fail(c, PORTEN_EXIT_USAGE, "--consumer-org '%s' is not an organisation number "
+		                     "(9 digits with a valid check digit)", o->consumer_org);
 	if ((need & CONSUMER_NEED_AUTHZ) && o->token == NULL) {
 		if (!valid_url(c->authz_url))
 			return consumer_fail(c, PORTEN_EXIT_USAGE, "no authorization server: give --authz URL or "
@@ -222,30 +424,105 @@ consumer_package_scope(const struct consumer *c, const char *package)
 	return freg_pkg((enum freg_pkg)p)->scope;
 }
 
+/* The cache file's key and directory for scope; 0 when the cache is in use. */
+static int
+cache_locate(const struct consumer *c, const struct porten_grant_params *gp, char *dir, size_t dirsz,
+             char key[PORTEN_TOKEN_CACHE_KEY_LEN + 1])
+{
+	if (c->o->no_cache || !c->have_cr)
+		return -1;
+	if (porten_token_cache_dir(c->o->cache_dir, dir, dirsz) != 0)
+		return -1;
+	return porten_token_cache_key(c->authz_url, &c->cr, gp, key) == 0 ? 0 : -1;
+}
+
+static void
+grant_params(const struct consumer *c, const char *scope, struct porten_grant_params *gp)
+{
+	memset(gp, 0, sizeof(*gp));
+	gp->scope = scope;
+	gp->consumer_org = c->o->consumer_org;
+	gp->resource = c->o->resource;
+}
+
+/* Refuses to sign with a certificate that is expired or not yet valid: one clear line
+ * instead of Maskinporten's MP-120. */
+static int
+check_certificate(const struct consumer *c, int64_t now)
+{
+	int64_t nb, na;
+	char when[32];
+
+	if (porten_client_credentials_cert(&c->cr, &nb, &na, NULL) != 0)
+		return 0;
+	if (now > na) {
+		porten_iso8601(na, when, sizeof(when));
+		return consumer_fail(c, PORTEN_EXIT_CONFIG, "the certificate of client '%s' expired at %s "
+		                     "(notAfter); get a new enterprise certificate and sign with it",
+		                     c->cr.client_id, when);
+	}
+	if (now < nb) {
+		porten_iso8601(nb, when, sizeof(when));
+		return consumer_fail(c, PORTEN_EXIT_CONFIG, "the certificate of client '%s' is not valid "
+		                     "before %s (notBefore); check this machine's clock", c->cr.client_id, when);
+	}
+	return 0;
+}
+
+static json_t *
+token_answer(const struct porten_client_token *tok, int64_t expires_in)
+{
+	return json_pack("{s:s,s:s,s:I,s:s?}", "access_token", tok->access_token, "token_type",
+	                 tok->token_type ? tok->token_type : "Bearer", "expires_in", (json_int_t)expires_in,
+	                 "scope", tok->scope);
+}
+
 int
 consumer_token(struct consumer *c, const char *scope, char **token, json_t **answer)
 {
 	struct porten_client_token tok = { 0 };
 	struct porten_client_problem prob;
-	int r;
+	struct porten_grant_params gp;
+	char dir[4096], key[PORTEN_TOKEN_CACHE_KEY_LEN + 1];
+	int64_t now = porten_now(), expires_at;
+	int r, cached;
 
 	*token = NULL;
 	if (answer != NULL)
 		*answer = NULL;
 	if (c->o->token != NULL) {
-		if ((*token = strdup(c->o->token)) == NULL)
+		if ((*token = strdup(c->o->token)) == NULL ||
+		    (answer != NULL && (*answer = json_pack("{s:s,s:s}", "access_token", c->o->token,
+		                                            "token_type", "Bearer")) == NULL)) {
+			consumer_token_free(*token);
+			*token = NULL;
 			return consumer_fail(c, PORTEN_EXIT_FAILURE, "out of memory");
+		}
 		return 0;
 	}
-	r = porten_client_get_token(c->client, c->authz_url, &c->cr, scope, &tok, &prob);
-	if (r == PORTEN_ERR_REFUSED)
-		return consumer_refused(c, &prob);
-	if (r != 0)
-		return consumer_client_failure(c, r);
-	if (answer != NULL)
-		*answer = json_pack("{s:s,s:s,s:I,s:s?}", "access_token", tok.access_token, "token_type",
-		                    tok.token_type ? tok.token_type : "Bearer", "expires_in", (json_int_t)tok.expires_in,
-		                    "scope", tok.scope);
+	if (scope == NULL || *scope == '\0')
+		return consumer_fail(c, PORTEN_EXIT_USAGE, "no scope: give --scope");
+	grant_params(c, scope, &gp);
+	cached = cache_locate(c, &gp, dir, sizeof(dir), key) == 0;
+	if (cached && porten_token_cache_get(dir, key, now, &tok, &expires_at) == 0) {
+		porten_log(PORTEN_LOG_INFO, "%s: token for '%s' from the cache (%lld s left)", c->prog, scope,
+		           (long long)(expires_at - now));
+		tok.expires_in = expires_at - now;
+	} else {
+		if ((r = check_certificate(c, now)) != 0)
+			return r;
+		r = porten_client_get_token_params(c->client, c->authz_url, &c->cr, &gp, &tok, &prob);
+		if (r == PORTEN_ERR_REFUSED)
+			return consumer_refused(c, &prob);
+		if (r != 0)
+			return consumer_client_failure(c, r);
+		if (cached && (r = porten_token_cache_put(dir, key, &tok, now)) != 0)
+			porten_log(PORTEN_LOG_INFO, "%s: token not cached in '%s': %s", c->prog, dir, porten_strerror(r));
+	}
+	if (answer != NULL && (*answer = token_answer(&tok, tok.expires_in)) == NULL) {
+		porten_client_token_clear(&tok);
+		return consumer_fail(c, PORTEN_EXIT_FAILURE, "out of memory");
+	}
 	*token = tok.access_token;
 	tok.access_token = NULL;
 	porten_client_token_clear(&tok);
@@ -264,6 +541,12 @@ consumer_token_free(char *token)
 void
 consumer_token_forget(struct consumer *c, const char *scope)
 {
-	(void)c;
-	(void)scope;
+	struct porten_grant_params gp;
+	char dir[4096], key[PORTEN_TOKEN_CACHE_KEY_LEN + 1];
+
+	if (c->o->token != NULL || scope == NULL)
+		return;
+	grant_params(c, scope, &gp);
+	if (cache_locate(c, &gp, dir, sizeof(dir), key) == 0)
+		(void)porten_token_cache_drop(dir, key);
 }

@@ -13,6 +13,7 @@ static const struct {
 	{ "authz", cmd_authz, "run the Maskinporten-compatible authorization server" },
 	{ "freg", cmd_freg, "run the Folkeregisteret-compatible register (event feed, documents)" },
 	{ "pki", cmd_pki, "make a test PKI: CAs, enterprise certificates, broken variants" },
+	{ "token", cmd_token, "get an access token from Maskinporten (cached) and print it" },
 	{ "up", cmd_up, "start the sandbox on this machine with embedded defaults" },
 };
 

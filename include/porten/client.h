@@ -140,6 +140,24 @@ int porten_client_credentials_load(struct porten_client_credentials *cr, const c
  * {client_id, kid, private_key}. */
 int porten_client_credentials_from_json(struct porten_client_credentials *cr, const json_t *entry,
                                         char *err, size_t errlen);
+/* From a private key (a new reference is taken) and the PEM of its certificate or chain
+ * (name: the file it came from, for messages). As porten_client_credentials_load. */
+int porten_client_credentials_from_key_cert(struct porten_client_credentials *cr,
+                                            const char *client_id, porten_key *key,
+                                            const char *cert_pem, const char *name, char *err,
+                                            size_t errlen);
+/* From a PKCS#12 file (an enterprise certificate as CAs deliver it): its private key and
+ * certificate; x5c is the leaf alone (Maskinporten completes the chain). err names the
+ * file: PORTEN_ERR_IO (missing or unreadable), PORTEN_ERR_PASSWORD (wrong password),
+ * PORTEN_ERR_INVALID (not PKCS#12, no key, or key and certificate do not match). */
+int porten_client_credentials_from_p12(struct porten_client_credentials *cr, const char *client_id,
+                                       const char *p12_path, const char *password, char *err,
+                                       size_t errlen);
+/* Validity (unix seconds) and organisation number ("" when it has none) of the leaf
+ * certificate of cr->x5c; any out may be NULL. PORTEN_ERR_NOT_FOUND without x5c,
+ * PORTEN_ERR_INVALID when the leaf does not parse. */
+int porten_client_credentials_cert(const struct porten_client_credentials *cr, int64_t *not_before,
+                                   int64_t *not_after, char orgno[10]);
 void porten_client_credentials_clear(struct porten_client_credentials *cr);
 /* True when the credentials are known to hold scope (false when unknown). */
 bool porten_client_credentials_hold(const struct porten_client_credentials *cr, const char *scope);
@@ -182,6 +200,14 @@ int porten_client_token_request(porten_client *c, const char *token_url, const c
 int porten_client_get_token(porten_client *c, const char *authz_url,
                             const struct porten_client_credentials *cr, const char *scope,
                             struct porten_client_token *tok, struct porten_client_problem *problem);
+/* As porten_client_get_token with every grant parameter: scope (required), resource,
+ * consumer_org, lifetime; audience NULL means the discovered issuer, now and jti are
+ * filled in when zero / NULL. */
+int porten_client_get_token_params(porten_client *c, const char *authz_url,
+                                   const struct porten_client_credentials *cr,
+                                   const struct porten_grant_params *gp,
+                                   struct porten_client_token *tok,
+                                   struct porten_client_problem *problem);
 void porten_client_token_clear(struct porten_client_token *tok);
 
 #endif

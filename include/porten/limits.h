@@ -68,6 +68,9 @@
 #define PORTEN_CLIENT_TIMEOUT_MS      30000         /* one whole exchange */
 #define PORTEN_CLIENT_CONFIG_MAX      (1024 * 1024) /* sandbox.json, a JWK or JWK set file */
 #define PORTEN_CLIENT_ERROR_TEXT_MAX  1024          /* error_description kept from a response */
+#define PORTEN_TOKEN_CACHE_FILE_MAX   (64 * 1024)   /* one cached token response */
+#define PORTEN_TOKEN_CACHE_MIN_LEFT_S 10            /* a cached token needs more than this left, */
+#define PORTEN_TOKEN_CACHE_LEFT_DIV   10            /* and more than 1/10 of its lifetime */
 
 /* Register: bearer tokens (lib/freg/tokencheck.c) */
 #define PORTEN_BEARER_MAX             (16 * 1024)   /* access token after "Bearer ", bytes */

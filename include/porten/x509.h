@@ -57,4 +57,10 @@ int porten_trust_verify_x5c(porten_trust *t, const json_t *x5c, int64_t now,
  * "NTRNO-123456789" / "...-123456789" / bare 9 digits). 0 or PORTEN_ERR_NOT_FOUND. */
 int porten_cert_orgno_from_der(const unsigned char *der, size_t len, char orgno[10]);
 
+/* notBefore and notAfter (unix seconds) of one DER certificate, without any trust
+ * decision: for a client to say "your certificate expired" before it signs. Either out
+ * may be NULL. 0 or PORTEN_ERR_INVALID. */
+int porten_cert_validity_from_der(const unsigned char *der, size_t len, int64_t *not_before,
+                                  int64_t *not_after);
+
 #endif

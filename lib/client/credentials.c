@@ -12,6 +12,7 @@
 #include "porten/error.h"
 #include "porten/limits.h"
 #include "porten/pki.h"
+#include "porten/x509.h"
 
 static void
 errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -125,30 +126,27 @@ out:
 	return r;
 }
 
-/* x5c of cert_path with the certificate holding key's public key first. */
+/* x5c of the PEM certificates in data (from "name") with the certificate holding key's
+ * public key first. */
 static int
-load_x5c(const char *cert_path, const porten_key *key, json_t **out, char *err, size_t errlen)
+x5c_from_pem(const char *name, const char *data, size_t len, const porten_key *key, json_t **out,
+             char *err, size_t errlen)
 {
 	unsigned char der[PORTEN_X5C_CERT_MAX];
 	char want[44], got[44];
-	char *data = NULL;
-	size_t len = 0, dlen, i;
+	size_t dlen, i;
 	json_t *x5c = NULL, *leaf;
 	porten_key *ck;
 	int r, found = -1;
 
 	*out = NULL;
-	if ((r = read_file("certificate", cert_path, PORTEN_CLIENT_CONFIG_MAX, &data, &len, err,
-	                   errlen)) != 0)
-		return r;
 	if ((r = porten_pki_pem_to_x5c(data, len, &x5c)) != 0) {
-		errf(err, errlen, "'%s' holds no PEM certificate", cert_path);
+		errf(err, errlen, "'%s' holds no PEM certificate", name);
 		r = PORTEN_ERR_INVALID;
 		goto out;
 	}
 	if (json_array_size(x5c) > PORTEN_X5C_CERTS_MAX) {
-		errf(err, errlen, "'%s' holds more than %d certificates", cert_path,
-		     PORTEN_X5C_CERTS_MAX);
+		errf(err, errlen, "'%s' holds more than %d certificates", name, PORTEN_X5C_CERTS_MAX);
 		r = PORTEN_ERR_INVALID;
 		goto out;
 	}
@@ -167,7 +165,7 @@ load_x5c(const char *cert_path, const porten_key *key, json_t **out, char *err, 
 		porten_key_unref(ck);
 	}
 	if (found < 0) {
-		errf(err, errlen, "no certificate in '%s' belongs to the private key", cert_path);
+		errf(err, errlen, "no certificate in '%s' belongs to the private key", name);
 		r = PORTEN_ERR_INVALID;
 		goto out;
 	}
@@ -184,8 +182,143 @@ load_x5c(const char *cert_path, const porten_key *key, json_t **out, char *err, 
 	r = 0;
 out:
 	json_decref(x5c);
+	return r;
+}
+
+/* x5c of cert_path with the certificate holding key's public key first. */
+static int
+load_x5c(const char *cert_path, const porten_key *key, json_t **out, char *err, size_t errlen)
+{
+	char *data = NULL;
+	size_t len = 0;
+	int r;
+
+	*out = NULL;
+	if ((r = read_file("certificate", cert_path, PORTEN_CLIENT_CONFIG_MAX, &data, &len, err,
+	                   errlen)) != 0)
+		return r;
+	r = x5c_from_pem(cert_path, data, len, key, out, err, errlen);
 	free(data);
 	return r;
+}
+
+static int
+check_client_id(const char *client_id, char *err, size_t errlen)
+{
+	if (client_id == NULL || *client_id == '\0' || strlen(client_id) > PORTEN_CLIENT_ID_MAX) {
+		errf(err, errlen, "a client_id of 1 to %d characters is required", PORTEN_CLIENT_ID_MAX);
+		return PORTEN_ERR_USAGE;
+	}
+	return 0;
+}
+
+int
+porten_client_credentials_from_key_cert(struct porten_client_credentials *cr,
+                                        const char *client_id, porten_key *key,
+                                        const char *cert_pem, const char *name, char *err,
+                                        size_t errlen)
+{
+	int r;
+
+	memset(cr, 0, sizeof(*cr));
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
+	if ((r = check_client_id(client_id, err, errlen)) != 0)
+		return r;
+	if (key == NULL || cert_pem == NULL || !porten_key_has_private(key)) {
+		errf(err, errlen, "'%s' holds no private key", name ? name : "the key");
+		return PORTEN_ERR_INVALID;
+	}
+	if (!porten_key_is_rsa(key)) {
+		errf(err, errlen, "the key in '%s' is not an RSA key (Maskinporten signs with RS256)",
+		     name ? name : "the key");
+		return PORTEN_ERR_INVALID;
+	}
+	cr->key = porten_key_ref(key);
+	if ((r = x5c_from_pem(name ? name : "the certificate", cert_pem, strlen(cert_pem), cr->key,
+	                      &cr->x5c, err, errlen)) != 0)
+		goto out;
+	r = PORTEN_ERR_NOMEM;
+	if ((cr->client_id = strdup(client_id)) == NULL)
+		goto out;
+	r = 0;
+out:
+	if (r != 0)
+		porten_client_credentials_clear(cr);
+	return r;
+}
+
+int
+porten_client_credentials_from_p12(struct porten_client_credentials *cr, const char *client_id,
+                                   const char *p12_path, const char *password, char *err,
+                                   size_t errlen)
+{
+	porten_key *key = NULL;
+	char *pem = NULL;
+	size_t len = 0;
+	int r;
+
+	memset(cr, 0, sizeof(*cr));
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
+	if ((r = check_client_id(client_id, err, errlen)) != 0)
+		return r;
+	if (p12_path == NULL || *p12_path == '\0') {
+		errf(err, errlen, "a PKCS#12 file is required");
+		return PORTEN_ERR_USAGE;
+	}
+	/* Tell a missing or unreadable file from a bad one before OpenSSL sees it. */
+	if ((r = read_file("PKCS#12 file", p12_path, PORTEN_FILE_MAX, &pem, &len, err, errlen)) != 0)
+		return r;
+	porten_wipe(pem, len);
+	free(pem);
+	pem = NULL;
+	r = porten_pki_read_p12(p12_path, password != NULL ? password : "", &key, &pem);
+	switch (r) {
+	case 0:
+		break;
+	case PORTEN_ERR_PASSWORD:
+		errf(err, errlen, "cannot open '%s': wrong password", p12_path);
+		goto out;
+	case PORTEN_ERR_INVALID:
+		errf(err, errlen, "cannot open '%s': not a PKCS#12 file with one private key and its "
+		     "certificate", p12_path);
+		goto out;
+	case PORTEN_ERR_IO:
+		errf(err, errlen, "cannot read '%s'", p12_path);
+		goto out;
+	default:
+		errf(err, errlen, "cannot open '%s': %s", p12_path, porten_strerror(r));
+		goto out;
+	}
+	r = porten_client_credentials_from_key_cert(cr, client_id, key, pem, p12_path, err, errlen);
+out:
+	porten_key_unref(key);
+	free(pem);
+	return r;
+}
+
+int
+porten_client_credentials_cert(const struct porten_client_credentials *cr, int64_t *not_before,
+                               int64_t *not_after, char orgno[10])
+{
+	unsigned char der[PORTEN_X5C_CERT_MAX];
+	const json_t *leaf;
+	size_t dlen;
+	int r;
+
+	if (orgno != NULL)
+		orgno[0] = '\0';
+	if (cr == NULL || cr->x5c == NULL || !json_is_string(leaf = json_array_get(cr->x5c, 0)))
+		return PORTEN_ERR_NOT_FOUND;
+	if (porten_b64std_decode(json_string_value(leaf), json_string_length(leaf), der, sizeof(der),
+	                         &dlen) != 0)
+		return PORTEN_ERR_INVALID;
+	if ((r = porten_cert_validity_from_der(der, dlen, not_before, not_after)) != 0)
+		return r;
+	if (orgno != NULL)
+		(void)porten_cert_orgno_from_der(der, dlen, orgno);
+	return 0;
 }
 
 int
@@ -199,10 +332,8 @@ porten_client_credentials_load(struct porten_client_credentials *cr, const char 
 	memset(cr, 0, sizeof(*cr));
 	if (err != NULL && errlen > 0)
 		err[0] = '\0';
-	if (client_id == NULL || *client_id == '\0' || strlen(client_id) > PORTEN_CLIENT_ID_MAX) {
-		errf(err, errlen, "a client_id of 1 to %d characters is required", PORTEN_CLIENT_ID_MAX);
-		return PORTEN_ERR_USAGE;
-	}
+	if ((r = check_client_id(client_id, err, errlen)) != 0)
+		return r;
 	if (key_path == NULL || *key_path == '\0') {
 		errf(err, errlen, "a private key file is required");
 		return PORTEN_ERR_USAGE;

@@ -175,12 +175,14 @@ out:
 }
 
 int
-porten_client_get_token(porten_client *c, const char *authz_url,
-                        const struct porten_client_credentials *cr, const char *scope,
-                        struct porten_client_token *tok, struct porten_client_problem *problem)
+porten_client_get_token_params(porten_client *c, const char *authz_url,
+                               const struct porten_client_credentials *cr,
+                               const struct porten_grant_params *params,
+                               struct porten_client_token *tok,
+                               struct porten_client_problem *problem)
 {
 	struct porten_client_metadata md;
-	struct porten_grant_params gp = { 0 };
+	struct porten_grant_params gp = *params;
 	char *grant = NULL;
 	int r;
 
@@ -188,11 +190,11 @@ porten_client_get_token(porten_client *c, const char *authz_url,
 	tok->expires_in = -1;
 	if ((r = porten_client_discover(c, authz_url, &md, problem)) != 0)
 		return r;
-	gp.audience = md.issuer;
-	gp.scope = scope;
+	if (gp.audience == NULL)
+		gp.audience = md.issuer;
 	if ((r = porten_grant_build(cr, &gp, &grant)) != 0) {
-		porten_client_set_errmsg(c, "cannot sign a grant for scope '%s': %s", scope,
-		                         porten_strerror(r));
+		porten_client_set_errmsg(c, "cannot sign a grant for scope '%s': %s",
+		                         gp.scope ? gp.scope : "", porten_strerror(r));
 		goto out;
 	}
 	r = porten_client_token_request(c, md.token_url, grant, tok, problem);
@@ -203,4 +205,15 @@ out:
 	}
 	porten_client_metadata_clear(&md);
 	return r;
+}
+
+int
+porten_client_get_token(porten_client *c, const char *authz_url,
+                        const struct porten_client_credentials *cr, const char *scope,
+                        struct porten_client_token *tok, struct porten_client_problem *problem)
+{
+	struct porten_grant_params gp = { 0 };
+
+	gp.scope = scope;
+	return porten_client_get_token_params(c, authz_url, cr, &gp, tok, problem);
 }

@@ -18,6 +18,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/pkcs12.h>
+#include <openssl/provider.h>
 #include <openssl/rand.h>
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
@@ -1157,6 +1158,7 @@ porten_pki_read_p12(const char *path, const char *password, porten_key **key, ch
 	EVP_PKEY *pk = NULL;
 	X509 *cert = NULL;
 	STACK_OF(X509) *ca = NULL;
+	OSSL_PROVIDER *legacy = NULL;
 	BIO *bio = NULL;
 	const unsigned char *p;
 	char *data = NULL, *pem = NULL, *mem;
@@ -1187,8 +1189,14 @@ porten_pki_read_p12(const char *path, const char *password, porten_key **key, ch
 	} else {
 		r = PORTEN_ERR_PASSWORD;   /* undecryptable without a MAC: the password */
 	}
-	if (PKCS12_parse(p12, password, &pk, &cert, &ca) != 1)
-		goto out;
+	if (PKCS12_parse(p12, password, &pk, &cert, &ca) != 1) {
+		/* Files from older CA tooling encrypt with RC2 or 3DES-SHA1, which OpenSSL 3 keeps
+		 * in its legacy provider: load it for this file only and try again. */
+		ERR_clear_error();
+		if ((legacy = OSSL_PROVIDER_try_load(NULL, "legacy", 1)) == NULL ||
+		    PKCS12_parse(p12, password, &pk, &cert, &ca) != 1)
+			goto out;
+	}
 	r = PORTEN_ERR_INVALID;
 	if (pk == NULL || cert == NULL || X509_check_private_key(cert, pk) != 1)
 		goto out;
@@ -1228,6 +1236,8 @@ out:
 	X509_free(cert);
 	sk_X509_pop_free(ca, X509_free);
 	PKCS12_free(p12);
+	if (legacy != NULL)
+		OSSL_PROVIDER_unload(legacy);
 	if (data != NULL) {
 		OPENSSL_cleanse(data, len);
 		free(data);

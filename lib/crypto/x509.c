@@ -630,6 +630,33 @@ out:
 	return r;
 }
 
+int
+porten_cert_validity_from_der(const unsigned char *der, size_t len, int64_t *not_before,
+                              int64_t *not_after)
+{
+	const unsigned char *p = der;
+	X509 *x = NULL;
+	int64_t nb = 0, na = 0;
+	int r = PORTEN_ERR_INVALID;
+
+	if (der == NULL || len == 0 || len > LONG_MAX)
+		goto out;
+	if ((x = d2i_X509(NULL, &p, (long)len)) == NULL || p != der + len)
+		goto out;
+	if (asn1_time_unix(X509_get0_notBefore(x), &nb) != 0 ||
+	    asn1_time_unix(X509_get0_notAfter(x), &na) != 0)
+		goto out;
+	if (not_before != NULL)
+		*not_before = nb;
+	if (not_after != NULL)
+		*not_after = na;
+	r = 0;
+out:
+	ERR_clear_error();
+	X509_free(x);
+	return r;
+}
+
 /* ---- leaf profile (spec 9.1, 9.3, 9.4) ---- */
 
 static int
