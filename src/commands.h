@@ -13,7 +13,9 @@ enum porten_exit {
 
 int cmd_admin(int argc, char **argv);
 int cmd_authz(int argc, char **argv);
+int cmd_doctor(int argc, char **argv);
 int cmd_freg(int argc, char **argv);
+int cmd_person(int argc, char **argv);
 int cmd_pki(int argc, char **argv);
 int cmd_token(int argc, char **argv);
 int cmd_up(int argc, char **argv);

@@ -11,7 +11,9 @@ static const struct {
 } commands[] = {
 	{ "admin", cmd_admin, "manage scopes, access, clients and keys through porten authz's admin API" },
 	{ "authz", cmd_authz, "run the Maskinporten-compatible authorization server" },
+	{ "doctor", cmd_doctor, "grade a grant against every Maskinporten rule, with the errors and fixes" },
 	{ "freg", cmd_freg, "run the Folkeregisteret-compatible register (event feed, documents)" },
+	{ "person", cmd_person, "look persons up in the register: by identifier, in bulk, by search" },
 	{ "pki", cmd_pki, "make a test PKI: CAs, enterprise certificates, broken variants" },
 	{ "token", cmd_token, "get an access token from Maskinporten (cached) and print it" },
 	{ "up", cmd_up, "start the sandbox on this machine with embedded defaults" },
