@@ -55,6 +55,9 @@ static const struct opt freg_opts_table[] = {
 	{ "uttrekk-hold", NULL, OPT_FLAG, OFF(uttrekk_hold), "accept extract (uttrekk) orders but run none until the process gets SIGUSR1: for testing a client's 'not ready yet' (404) handling" },
 };
 
+static const struct opt_cmd inject_cmd, consumers_cmd, audit_cmd;
+static const struct opt_cmd *const freg_subs[] = { &inject_cmd, &consumers_cmd, &audit_cmd };
+
 static const struct opt_cmd freg_cmd = {
 	"freg", "--listen HOST:PORT --issuer URL (--data DIR | --db URI) [options]\n"
 	"       porten freg inject|consumers|audit ... (see 'porten freg inject --help')",
@@ -67,7 +70,7 @@ static const struct opt_cmd freg_cmd = {
 	"  porten freg inject (--data DIR | --db URI) FILE|-     append a chosen event\n"
 	"  porten freg consumers (--data DIR | --db URI) [list | set ORGNO PKG[,PKG...] | remove ORGNO]\n"
 	"  porten freg audit (--data DIR | --db URI) [--consumer ORGNO] [--person ID] [--since ISO] [--limit N]",
-	freg_opts_table, sizeof(freg_opts_table) / sizeof(freg_opts_table[0]),
+	freg_opts_table, sizeof(freg_opts_table) / sizeof(freg_opts_table[0]), NULL, freg_subs, 3,
 };
 
 /* ---- Shared ---- */

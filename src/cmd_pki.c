@@ -71,9 +71,23 @@ static const struct opt_cmd server_cmd = {
 	server_opts, NOPTS(server_opts),
 };
 
+static const struct opt_cmd *const pki_subs[] = { &init_cmd, &issue_cmd, &server_cmd };
+static const struct opt_cmd pki_cmd = {
+	"pki", "init|issue|server [options]",
+	"Make a test PKI: CAs, enterprise certificates in the SEID 2.0 profile and deliberately\n"
+	"broken variants, and TLS certificates for the servers (docs/pki.md).",
+	NULL, 0, NULL, pki_subs, 3,
+};
+
 static void
 pki_usage(FILE *f)
 {
+	const char *fmt = getenv("PORTEN_HELP_FORMAT");
+
+	if (f == stdout && fmt != NULL && strcmp(fmt, "man") == 0) {
+		opts_help(&pki_cmd, f);
+		return;
+	}
 	fprintf(f, "usage: " PROG " <subcommand> [options]\n\nsubcommands:\n"
 	        "  init     create the test root, intermediate and foreign CAs and the CRLs\n"
 	        "  issue    issue an enterprise certificate (SEID 2.0 profile) or a broken variant\n"

@@ -2,7 +2,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <stdlib.h>
+
 #include "commands.h"
+#include "opts.h"
 
 static const struct {
 	const char *name;
@@ -22,6 +25,21 @@ static const struct {
 static void
 usage(FILE *f)
 {
+	const char *fmt = getenv("PORTEN_HELP_FORMAT");
+
+	if (f == stdout && fmt != NULL && strcmp(fmt, "man") == 0) {
+		fputs(".TH PORTEN 1 \"\" \"porten " PORTEN_VERSION_STRING "\" \"porten manual\"\n.SH NAME\n"
+		      "porten \\- Maskinporten, Folkeregisteret and their consumer on one machine\n"
+		      ".SH SYNOPSIS\n.B porten\n\\fIcommand\\fR [\\fIoptions\\fR]\n.SH COMMANDS\n", f);
+		for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+			fprintf(f, ".TP\n.BR porten\\-%s (1)\n", commands[i].name);
+			opts_man_text(f, commands[i].summary);
+			fputc('\n', f);
+		}
+		fputs(".SH EXIT STATUS\n0 success, 1 failure, 2 usage, 3 invalid configuration or input, "
+		      "4 a server or database unreachable.\n", f);
+		return;
+	}
 	fprintf(f, "usage: porten <command> [options]\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
@@ -41,7 +59,7 @@ main(int argc, char **argv)
 		return PORTEN_EXIT_OK;
 	}
 	if (strcmp(argv[1], "--version") == 0) {
-		printf("porten 0.1.0\n");
+		printf("porten " PORTEN_VERSION_STRING "\n");
 		return PORTEN_EXIT_OK;
 	}
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)

@@ -116,9 +116,120 @@ opts_parse(const struct opt_cmd *cmd, void *cfg, int argc, char **argv)
 	return 0;
 }
 
+/* Text for troff: a backslash doubled, '-' escaped, a line starting with '.' or '\''
+ * protected. */
+void
+opts_man_text(FILE *f, const char *s)
+{
+	int bol = 1;
+
+	for (; *s; s++) {
+		if (bol && (*s == '.' || *s == '\''))
+			fputs("\\&", f);
+		if (*s == '\\')
+			fputs("\\e", f);
+		else if (*s == '-')
+			fputs("\\-", f);
+		else
+			fputc(*s, f);
+		bol = *s == '\n';
+	}
+}
+
+static void
+man_options(const struct opt_cmd *cmd, FILE *f)
+{
+	for (size_t i = 0; i < cmd->nopts; i++) {
+		const struct opt *o = &cmd->opts[i];
+
+		if (o->hidden)
+			continue;
+		fputs(".TP\n.B \\-\\-", f);
+		opts_man_text(f, o->name);
+		if (o->arg) {
+			fputs(" \\fI", f);
+			opts_man_text(f, o->arg);
+			fputs("\\fR", f);
+		}
+		fputs("\n", f);
+		opts_man_text(f, o->help);
+		if (o->type == OPT_LIST)
+			fputs(" (repeatable)", f);
+		fputs("\n", f);
+	}
+}
+
+/* The manual page of cmd and its subcommands (man(7)); the same content as --help. */
+static void
+opts_man(const struct opt_cmd *cmd, FILE *f)
+{
+	char upper[64];
+	size_t i;
+
+	for (i = 0; cmd->name[i] && i < sizeof(upper) - 1; i++)
+		upper[i] = (char)toupper((unsigned char)(cmd->name[i] == ' ' ? '-' : cmd->name[i]));
+	upper[i] = '\0';
+	fprintf(f, ".TH PORTEN-%s 1 \"\" \"porten " PORTEN_VERSION_STRING "\" \"porten manual\"\n.SH NAME\nporten\\-", upper);
+	opts_man_text(f, cmd->name);
+	fputs(" \\- ", f);
+	/* NAME: the description's first clause, on one line. */
+	{
+		char first[256];
+		size_t k;
+
+		for (k = 0; k < sizeof(first) - 1 && cmd->description[k] != '\0'; k++) {
+			char ch = cmd->description[k];
+
+			if (ch == ':' || (ch == '.' && (cmd->description[k + 1] == ' ' || cmd->description[k + 1] == '\n' ||
+			                               cmd->description[k + 1] == '\0')))
+				break;
+			first[k] = ch == '\n' ? ' ' : ch;
+		}
+		first[k] = '\0';
+		opts_man_text(f, first);
+	}
+	fputs("\n.SH SYNOPSIS\n.B porten ", f);
+	opts_man_text(f, cmd->name);
+	fputs("\n", f);
+	opts_man_text(f, cmd->synopsis);
+	fputs("\n.SH DESCRIPTION\n", f);
+	opts_man_text(f, cmd->description);
+	fputs("\n.SH OPTIONS\n", f);
+	man_options(cmd, f);
+	fputs(".TP\n.B \\-\\-help\nshow the help\n", f);
+	if (cmd->nsubs > 0)
+		fputs(".SH SUBCOMMANDS\n", f);
+	for (i = 0; i < cmd->nsubs; i++) {
+		const struct opt_cmd *sub = cmd->subs[i];
+
+		fputs(".SS porten ", f);
+		opts_man_text(f, sub->name);
+		fputs(" ", f);
+		opts_man_text(f, sub->synopsis);
+		fputs("\n", f);
+		opts_man_text(f, sub->description);
+		fputs("\n", f);
+		man_options(sub, f);
+	}
+	fputs(".SH NOTES\n.nf\n", f);
+	opts_man_text(f, cmd->footer != NULL ? cmd->footer + (cmd->footer[0] == '\n') :
+	              "Every option can also be set as an environment variable PORTEN_<OPTION>,\n"
+	              "e.g. PORTEN_LOG_LEVEL=debug.\n");
+	fputs(".fi\n.SH EXIT STATUS\n0 success, 1 failure (refused by a server), 2 usage, 3 invalid configuration "
+	      "or input, 4 a server or database unreachable.\n.SH SEE ALSO\n.BR porten (1),\ndocs/", f);
+	opts_man_text(f, cmd->name);
+	fputs(".md in the source tree\n", f);
+}
+
 void
 opts_help(const struct opt_cmd *cmd, FILE *f)
 {
+	const char *fmt = getenv("PORTEN_HELP_FORMAT");
+
+	if (fmt != NULL && strcmp(fmt, "man") == 0) {
+		opts_man(cmd, f);
+		return;
+	}
 	fprintf(f, "usage: porten %s %s\n\n%s\n\noptions:\n", cmd->name, cmd->synopsis, cmd->description);
 	for (size_t i = 0; i < cmd->nopts; i++) {
 		const struct opt *o = &cmd->opts[i];

@@ -36,11 +36,17 @@ struct opt_cmd {
 	size_t nopts;
 	const char *footer;      /* when set, printed by --help instead of the standard
 	                          * paragraph on environment variables and exit statuses */
+	const struct opt_cmd *const *subs;   /* subcommands described on the same manual page */
+	size_t nsubs;
 };
 
 /* 0: parsed; 1: --help printed (exit 0); -1: error printed (exit 2). */
 int opts_parse(const struct opt_cmd *cmd, void *cfg, int argc, char **argv);
+/* --help; a manual page (man(7)) instead when PORTEN_HELP_FORMAT=man, which is how the
+ * build makes build/man/porten-*.1 from these same tables. */
 void opts_help(const struct opt_cmd *cmd, FILE *f);
+/* Writes s escaped for troff. */
+void opts_man_text(FILE *f, const char *s);
 /* Splits "HOST:PORT" / "[v6]:PORT". 0 or -1. */
 int opts_host_port(const char *s, char *host, size_t hostsz, unsigned *port);
 

@@ -1,0 +1,23 @@
+# Writes OUT/porten.1 and OUT/porten-<command>.1 for every command `porten --help` lists,
+# by running PORTEN with PORTEN_HELP_FORMAT=man (see src/opts.h); then OUT/.stamp.
+# A command whose help fails breaks the build.
+file(MAKE_DIRECTORY ${OUT})
+execute_process(COMMAND ${PORTEN} --help OUTPUT_VARIABLE usage RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "porten --help failed (${rc})")
+endif()
+string(REGEX MATCHALL "\n  [a-z]+ " lines "${usage}")
+set(ENV{PORTEN_HELP_FORMAT} man)
+execute_process(COMMAND ${PORTEN} --help OUTPUT_FILE ${OUT}/porten.1 RESULT_VARIABLE rc)
+foreach(l IN LISTS lines)
+  string(STRIP "${l}" c)
+  execute_process(COMMAND ${PORTEN} ${c} --help OUTPUT_FILE ${OUT}/porten-${c}.1 RESULT_VARIABLE rc)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "porten ${c} --help failed (${rc})")
+  endif()
+  file(READ ${OUT}/porten-${c}.1 page)
+  if(NOT page MATCHES "^[.]TH ")
+    message(FATAL_ERROR "porten ${c} --help did not write a manual page")
+  endif()
+endforeach()
+file(WRITE ${OUT}/.stamp "")
