@@ -454,7 +454,7 @@ cmd_up(int argc, char **argv)
 	if (porten_http_listen(host, (uint16_t)port, &fd, &bound) != 0) {
 		fprintf(stderr, "porten up: cannot listen on %s (in use? choose another with --authz-listen)\n",
 		        o.authz_listen);
-		ex = PORTEN_EXIT_UNAVAILABLE;
+		ex = PORTEN_EXIT_FAILURE;
 		goto out;
 	}
 	snprintf(sb->issuer, sizeof(sb->issuer), "https://%s:%u/",
