@@ -14,6 +14,7 @@ enum porten_exit {
 int cmd_admin(int argc, char **argv);
 int cmd_authz(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
+int cmd_feed(int argc, char **argv);
 int cmd_freg(int argc, char **argv);
 int cmd_person(int argc, char **argv);
 int cmd_pki(int argc, char **argv);

@@ -15,6 +15,7 @@ static const struct {
 	{ "admin", cmd_admin, "manage scopes, access, clients and keys through porten authz's admin API" },
 	{ "authz", cmd_authz, "run the Maskinporten-compatible authorization server" },
 	{ "doctor", cmd_doctor, "grade a grant against every Maskinporten rule, with the errors and fixes" },
+	{ "feed", cmd_feed, "read a rights package's event feed (hendelsesliste) as JSON lines" },
 	{ "freg", cmd_freg, "run the Folkeregisteret-compatible register (event feed, documents)" },
 	{ "person", cmd_person, "look persons up in the register: by identifier, in bulk, by search" },
 	{ "pki", cmd_pki, "make a test PKI: CAs, enterprise certificates, broken variants" },
