@@ -2,13 +2,13 @@
 # Installs what porten needs on Debian 12, from Debian's own packages only.
 #   scripts/setup.sh           build and run dependencies
 #   scripts/setup.sh --test    also what the test suite uses (cmocka, Python JWT for the
-#                              independent-verifier test, clang for the fuzzers)
+#                              independent-verifier test, PostgreSQL for the pg tests)
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config ca-certificates curl openssl
       libssl-dev libmicrohttpd-dev libjansson-dev libsqlite3-dev libpq-dev
       libcurl4-openssl-dev libxml2-dev)
 if [ "${1:-}" = "--test" ]; then
-  pkgs+=(libcmocka-dev python3 python3-jwt python3-cryptography)
+  pkgs+=(libcmocka-dev python3 python3-jwt python3-cryptography postgresql)
 fi
 missing=()
 for p in "${pkgs[@]}"; do

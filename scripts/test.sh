@@ -15,4 +15,12 @@ if [ "${1:-}" = "--sanitize" ]; then
 fi
 cmake -S . -B "$dir" "${flags[@]}"
 cmake --build "$dir" -j"$(nproc)"
+# The pg-labelled tests run against a throwaway PostgreSQL cluster (scripts/pg-cluster.sh)
+# unless PORTEN_TEST_PG already names one; without either they report themselves skipped.
+if [ -z "${PORTEN_TEST_PG:-}" ]; then
+  pgdir=$(mktemp -d /tmp/porten-test-pg.XXXXXX)
+  trap 'bash scripts/pg-cluster.sh stop "$pgdir" >/dev/null 2>&1 || true; rm -rf "$pgdir"' EXIT
+  PORTEN_TEST_PG=$(bash scripts/pg-cluster.sh start "$pgdir")
+  export PORTEN_TEST_PG
+fi
 ctest --test-dir "$dir" --output-on-failure -j"$(nproc)"
