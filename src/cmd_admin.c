@@ -16,11 +16,13 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "consumer.h"
 #include "opts.h"
 #include "porten/buf.h"
 #include "porten/client.h"
 #include "porten/error.h"
 #include "porten/ident.h"
+#include "porten/json.h"
 #include "porten/key.h"
 #include "porten/limits.h"
 #include "porten/log.h"
@@ -206,19 +208,9 @@ fail(int status, const char *fmt, ...)
 static int
 client_failure(struct admin *a, int r)
 {
-	const char *msg = porten_client_errmsg(a->client);
+	char msg[1024];
 
-	if (*msg == '\0')
-		msg = porten_strerror(r);
-	switch (r) {
-	case PORTEN_ERR_UNAVAILABLE:
-		return fail(PORTEN_EXIT_UNAVAILABLE, "%s", msg);
-	case PORTEN_ERR_CERT:
-		return fail(PORTEN_EXIT_UNAVAILABLE, "%s; give the CA that issued it with --cacert", msg);
-	case PORTEN_ERR_IO:
-		return fail(PORTEN_EXIT_CONFIG, "%s", msg);
-	}
-	return fail(PORTEN_EXIT_FAILURE, "%s", msg);
+	return fail(consumer_client_status(r), "%s", consumer_client_message(a->client, r, msg, sizeof(msg)));
 }
 
 static int
@@ -255,14 +247,6 @@ check_nonempty(struct admin *a, const char *what, const char *s)
 
 /* ---- connection, credentials, tokens ---- */
 
-static const char *
-json_str(const json_t *o, const char *name)
-{
-	const json_t *v = json_object_get(o, name);
-
-	return json_is_string(v) && json_string_length(v) > 0 ? json_string_value(v) : NULL;
-}
-
 static int
 valid_url(const char *u)
 {
@@ -293,7 +277,7 @@ connect_setup(struct admin *a)
 			            a->o.authz);
 		a->authz_url = a->o.authz;
 	} else if (a->sandbox != NULL) {
-		a->authz_url = json_str(a->sandbox, "authz_url");
+		a->authz_url = porten_json_str(a->sandbox, "authz_url");
 		if (!valid_url(a->authz_url))
 			return fail(PORTEN_EXIT_CONFIG, "'%s': authz_url is not an http(s) URL", path);
 	} else {
@@ -301,7 +285,7 @@ connect_setup(struct admin *a)
 		            "'porten up' in this directory first)");
 	}
 	cc.ca_bundle = a->o.cacert != NULL ? a->o.cacert
-	             : a->sandbox != NULL ? json_str(a->sandbox, "ca_bundle") : NULL;
+	             : a->sandbox != NULL ? porten_json_str(a->sandbox, "ca_bundle") : NULL;
 	if (cc.ca_bundle != NULL && access(cc.ca_bundle, R_OK) != 0)
 		return fail(PORTEN_EXIT_CONFIG, "cannot read the CA bundle '%s'", cc.ca_bundle);
 	cc.timeout_ms = a->o.timeout > 0 ? (long)a->o.timeout * 1000L : 0;
@@ -641,7 +625,7 @@ show(struct admin *a, const struct porten_client_response *resp, const struct sh
 	case SHOW_ROTATE:
 		if (!json_is_object(doc))
 			goto unexpected;
-		printf("new signing key: %s\n", json_str(doc, "kid") ? json_str(doc, "kid") : "-");
+		printf("new signing key: %s\n", porten_json_str(doc, "kid") ? porten_json_str(doc, "kid") : "-");
 		if ((list = json_object_get(doc, "activates")) != NULL) {
 			struct porten_buf b;
 
@@ -1723,16 +1707,8 @@ cmd_admin(int argc, char **argv)
 		fprintf(stderr, PROG ": which group? see 'porten admin --help'\n");
 		return PORTEN_EXIT_USAGE;
 	}
-	if (a.o.log_level != NULL) {
-		int lvl = porten_log_level_from_name(a.o.log_level);
-
-		if (lvl < 0) {
-			fprintf(stderr, PROG ": --log-level must be error, warn, info or debug, got '%s'\n",
-			        a.o.log_level);
-			return PORTEN_EXIT_USAGE;
-		}
-		porten_log_set_level((enum porten_log_level)lvl);
-	}
+	if ((r = opts_log_level(PROG, a.o.log_level, -1)) != 0)
+		return r;
 
 	group = argv[g];
 	if (!group_known(group)) {

@@ -138,14 +138,8 @@ authz_start(const struct authz_opts *o, struct authz_running **out, char *url, s
 	int r, ex = PORTEN_EXIT_FAILURE;
 
 	*out = NULL;
-	if (o->log_level) {
-		int lvl = porten_log_level_from_name(o->log_level);
-		if (lvl < 0) {
-			fprintf(stderr, "porten authz: --log-level must be error, warn, info or debug\n");
-			return PORTEN_EXIT_USAGE;
-		}
-		porten_log_set_level((enum porten_log_level)lvl);
-	}
+	if ((r = opts_log_level("porten authz", o->log_level, -1)) != 0)
+		return r;
 	if (o->listen == NULL || o->issuer == NULL || (o->data == NULL && o->db == NULL)) {
 		fprintf(stderr, "porten authz: --listen, --issuer and --data (or --db) are required; see 'porten authz --help'\n");
 		return PORTEN_EXIT_USAGE;

@@ -23,9 +23,11 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "consumer.h"
 #include "opts.h"
 #include "porten/authz.h"
 #include "porten/b64.h"
+#include "porten/buf.h"
 #include "porten/client.h"
 #include "porten/clock.h"
 #include "porten/error.h"
@@ -74,7 +76,7 @@ static const struct opt doctor_opts_table[] = {
 	{ "log-level", "LEVEL", OPT_STRING, O(log_level), "error, warn, info or debug (default error)", 0, 0 },
 	{ "now", "UNIX", OPT_STRING, O(now), "grade at this time (unix seconds) instead of now", 0, 1 },
 	{ "p12", "FILE", OPT_STRING, O(p12), "build the grant: certificate and key as PKCS#12", 0, 1 },
-	{ "p12-password", "PW", OPT_STRING, O(p12_password), "password of --p12 (or PORTEN_P12_PASSWORD)", 0, 1 },
+	{ "p12-password", "PW", OPT_STRING, O(p12_password), "password of --p12 (or PORTEN_P12_PASSWORD)", 0, 0 },
 	{ "resource", "URI", OPT_STRING, O(resource), "build the grant: the resource claim", 0, 1 },
 	{ "sandbox", "FILE", OPT_STRING, O(sandbox), "sandbox.json of porten up: its issuer and PKI (pki/root.pem, intermediate.pem, crl.pem)", 0, 0 },
 	{ "scope", "SCOPES", OPT_STRING, O(scope), "build the grant: space-separated scopes", 0, 1 },
@@ -1466,8 +1468,18 @@ load_client(struct doctor *d, const char *path)
 {
 	json_error_t je;
 	json_t *jwks;
+	char *data = NULL;
+	size_t len = 0;
+	int r;
 
-	d->client = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+	if ((r = porten_file_read(path, CLIENT_FILE_MAX, &data, &len)) == PORTEN_ERR_TOO_LARGE)
+		return fail_msg(PORTEN_EXIT_CONFIG, "the client file '%s' is larger than %d bytes: not a client",
+		                path, CLIENT_FILE_MAX);
+	if (r != 0)
+		return fail_msg(PORTEN_EXIT_CONFIG, "cannot read the client file '%s': %s", path,
+		                r == PORTEN_ERR_NOT_FOUND ? "no such file" : porten_strerror(r));
+	d->client = json_loadb(data, len, JSON_REJECT_DUPLICATES, &je);
+	free(data);
 	if (d->client == NULL)
 		return fail_msg(PORTEN_EXIT_CONFIG, "cannot read the client file '%s': %s (line %d)", path, je.text,
 		                je.line);
@@ -1585,14 +1597,14 @@ resolve_context(struct doctor *d, json_t **sandbox, char *owned[3])
 			return fail_msg(PORTEN_EXIT_FAILURE, "cannot start the HTTP client: %s", porten_strerror(r));
 		r = porten_client_discover(c, o->authz, &md, &p);
 		if (r != 0) {
-			const char *msg = porten_client_errmsg(c);
-			int status = r == PORTEN_ERR_UNAVAILABLE || r == PORTEN_ERR_CERT ? PORTEN_EXIT_UNAVAILABLE
-			           : PORTEN_EXIT_FAILURE;
+			char msg[1024];
+			int status = consumer_client_status(r);
 
 			if (r == PORTEN_ERR_REFUSED)
 				fail_msg(status, "discovery at %s: %ld %s: %s", o->authz, p.status, p.error, p.description);
 			else
-				fail_msg(status, "discovery at %s: %s", o->authz, *msg ? msg : porten_strerror(r));
+				fail_msg(status, "discovery at %s: %s", o->authz,
+				         consumer_client_message(c, r, msg, sizeof(msg)));
 			porten_client_free(c);
 			return status;
 		}
@@ -1612,34 +1624,27 @@ build_grant(struct doctor *d)
 	const struct doctor_opts *o = &d->o;
 	struct porten_client_credentials cr;
 	struct porten_grant_params gp;
-	char err[512];
+	struct consumer_opts co;
 	int r;
 
 	memset(&cr, 0, sizeof(cr));
 	memset(&gp, 0, sizeof(gp));
+	memset(&co, 0, sizeof(co));
+	co.client_id = o->client_id;
+	co.p12 = o->p12;
+	co.p12_password = o->p12_password != NULL ? o->p12_password : "";
+	co.cert = o->cert;
+	co.key = o->key;
+	co.jwk = o->jwk;
+	co.kid = o->kid;
 	if ((o->p12 != NULL) + (o->cert != NULL) > 1)
 		return fail_msg(PORTEN_EXIT_USAGE, "--p12 and --cert exclude each other");
-	if (o->p12 == NULL && ((o->cert != NULL) + (o->kid != NULL || (o->jwk != NULL && o->cert == NULL)) != 1 ||
-	                       (o->key == NULL && o->jwk == NULL)))
-		return fail_msg(PORTEN_EXIT_USAGE, "--client-id needs --p12 FILE, --cert PEM with --key PEM, or "
-		                "--jwk FILE (or --key) with --kid");
 	if (o->scope == NULL)
 		return fail_msg(PORTEN_EXIT_USAGE, "--client-id needs --scope: the scopes to ask for");
 	if (d->issuer == NULL)
 		return fail_msg(PORTEN_EXIT_USAGE, "--client-id needs the issuer: --issuer URL, --sandbox FILE or --authz URL");
-	if (o->p12 != NULL) {
-		const char *pw = o->p12_password != NULL ? o->p12_password : getenv("PORTEN_P12_PASSWORD");
-
-		r = porten_client_credentials_from_p12(&cr, o->client_id, o->p12, pw != NULL ? pw : "", err,
-		                                       sizeof(err));
-	} else
-		r = porten_client_credentials_load(&cr, o->client_id, o->cert, o->key ? o->key : o->jwk, o->kid,
-		                                   err, sizeof(err));
-	if (r != 0) {
-		porten_client_credentials_clear(&cr);
-		return fail_msg(r == PORTEN_ERR_USAGE ? PORTEN_EXIT_USAGE : PORTEN_EXIT_CONFIG, "%s",
-		                err[0] ? err : porten_strerror(r));
-	}
+	if ((r = consumer_credentials(PROG, &co, &cr)) != 0)
+		return r;
 	gp.audience = d->issuer;
 	gp.scope = o->scope;
 	gp.now = d->now;
@@ -1707,17 +1712,8 @@ cmd_doctor(int argc, char **argv)
 		r = PORTEN_EXIT_USAGE;
 		goto out;
 	}
-	if (d.o.log_level != NULL) {
-		int lvl = porten_log_level_from_name(d.o.log_level);
-
-		if (lvl < 0) {
-			r = fail_msg(PORTEN_EXIT_USAGE, "--log-level must be error, warn, info or debug");
-			goto out;
-		}
-		porten_log_set_level((enum porten_log_level)lvl);
-	} else {
-		porten_log_set_level(PORTEN_LOG_ERROR);
-	}
+	if ((r = opts_log_level(PROG, d.o.log_level, PORTEN_LOG_ERROR)) != 0)
+		goto out;
 	if ((positional != NULL) + (d.o.grant_file != NULL) + (d.o.client_id != NULL) != 1) {
 		r = fail_msg(PORTEN_EXIT_USAGE, "give one grant: GRANT, '-' (stdin), --grant-file FILE, or "
 		             "--client-id with a key and --scope to build one; see 'porten doctor --help'");

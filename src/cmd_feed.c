@@ -322,7 +322,6 @@ progress(struct feed *f, int force)
 static int
 ensure_token(struct feed *f)
 {
-	json_t *answer = NULL;
 	int64_t now = porten_now();
 	int r;
 
@@ -330,7 +329,7 @@ ensure_token(struct feed *f)
 		return 0;
 	consumer_token_free(f->token);
 	f->token = NULL;
-	r = consumer_token(&f->c, f->scope, &f->token, &answer);
+	r = consumer_token(&f->c, f->scope, &f->token, NULL);
 	if (r != 0) {
 		if (r == PORTEN_EXIT_UNAVAILABLE && f->o->follow) {
 			snprintf(f->why, sizeof(f->why), "no token: the authorization server is unreachable");
@@ -338,20 +337,14 @@ ensure_token(struct feed *f)
 		}
 		return r;
 	}
-	f->token_exp = 0;
-	if (json_is_integer(json_object_get(answer, "expires_in")) &&
-	    json_integer_value(json_object_get(answer, "expires_in")) > 0)
-		f->token_exp = now + (int64_t)json_integer_value(json_object_get(answer, "expires_in"));
-	json_decref(answer);
+	f->token_exp = f->c.expires_in > 0 ? now + f->c.expires_in : 0;
 	return 0;
 }
 
-static void
-drop_token(struct feed *f)
+static int
+renew_token(void *arg)
 {
-	consumer_token_free(f->token);
-	f->token = NULL;
-	consumer_token_forget(&f->c, f->scope);
+	return ensure_token(arg);
 }
 
 /* GET base + the package's path + rest with a bearer token; a 401 drops the token and
@@ -380,26 +373,11 @@ feed_get(struct feed *f, const char *rest, const char *if_none_match, struct por
 	req.url = url.data;
 	req.accept = "application/json";
 	req.headers = hdrs;
-	for (int attempt = 0; attempt < 2; attempt++) {
-		if ((r = ensure_token(f)) != 0)
-			goto out;
-		req.bearer = f->token;
-		porten_client_response_clear(resp);
-		r = porten_client_request(f->c.client, &req, resp);
-		if (r == PORTEN_ERR_UNAVAILABLE) {
-			snprintf(f->why, sizeof(f->why), "%s", porten_client_errmsg(f->c.client));
-			r = FEED_RETRY;
-			goto out;
-		}
-		if (r != 0) {
-			r = consumer_client_failure(&f->c, r);
-			goto out;
-		}
-		if (resp->status != 401 || attempt == 1)
-			break;
-		drop_token(f);          /* expired or revoked: once more with a fresh one */
+	r = consumer_request(&f->c, f->scope, &f->token, renew_token, f, 1, &req, resp);
+	if (r == PORTEN_ERR_UNAVAILABLE) {
+		snprintf(f->why, sizeof(f->why), "%s", porten_client_errmsg(f->c.client));
+		r = FEED_RETRY;
 	}
-	r = 0;
 out:
 	porten_buf_release(&url);
 	porten_buf_release(&inm);
@@ -563,7 +541,7 @@ run(struct feed *f)
 	struct porten_client_problem prob;
 	char rest[64];
 	long backoff = FEED_BACKOFF_FIRST_S;
-	int tries = 0, at_end_told = 0, r;
+	int tries = 0, at_end_told = 0, server_failed, r;
 
 	resp.retry_after = -1;
 	/* Credentials first: a token that cannot be had is the first thing to report. */
@@ -572,23 +550,29 @@ run(struct feed *f)
 	if (r == 0 && !f->o->quiet)
 		f->latest = fetch_latest(f);
 	for (;;) {
+		const char *inm;
 		int64_t got = 0;
 
 		if (stop_signal || (f->o->max_events > 0 && f->events >= f->o->max_events))
 			break;
 		snprintf(rest, sizeof(rest), "hendelser/feed?seq=%" PRId64, f->next);
-		r = feed_get(f, rest, f->etag != NULL && f->etag_seq == f->next ? f->etag : NULL, &resp);
+		inm = f->etag != NULL && f->etag_seq == f->next ? f->etag : NULL;
+		r = feed_get(f, rest, inm, &resp);
 		if (r > 0)
 			goto out;
+		server_failed = 0;
 		if (r == 0 && resp.status >= 500) {
 			porten_client_problem_from(&resp, &prob);
 			snprintf(f->why, sizeof(f->why), "%ld %.60s: %.400s", prob.status, prob.error, prob.description);
+			server_failed = 1;
 			r = FEED_RETRY;
 		}
 		if (r == FEED_RETRY) {
 			if (!f->o->follow && tries >= f->o->retries) {
-				r = consumer_fail(&f->c, PORTEN_EXIT_UNAVAILABLE, "%s; is the register running? (gave up "
-				                  "after %d retries; %s)", f->why, tries, resume_note(f));
+				/* "is it running?" only when it could not be reached: a 5xx came from it. */
+				r = consumer_fail(&f->c, PORTEN_EXIT_UNAVAILABLE, "%s%s (gave up after %d retries; %s)",
+				                  f->why, server_failed ? "" : "; is the register running?", tries,
+				                  resume_note(f));
 				goto out;
 			}
 			tries++;
@@ -612,6 +596,13 @@ run(struct feed *f)
 		}
 		tries = 0;
 		backoff = FEED_BACKOFF_FIRST_S;
+		if (resp.status == 304 && inm == NULL) {
+			/* Not Modified answers a conditional request only (RFC 9110 15.4.5). */
+			r = consumer_fail(&f->c, PORTEN_EXIT_FAILURE, "the register answered 304 Not Modified to a "
+			                  "request without If-None-Match (sequence number %" PRId64 "): not a feed "
+			                  "page; %s", f->next, resume_note(f));
+			goto out;
+		}
 		if (resp.status == 200) {
 			remember_etag(f, &resp);
 			if ((r = emit_page(f, &resp, &got)) != 0)
@@ -636,8 +627,9 @@ run(struct feed *f)
 			progress(f, 0);
 			continue;
 		}
-		/* The end of the feed: an empty page, or 304 for the one we had. */
-		f->latest = f->next - 1;
+		/* The end of the feed: an empty page, or 304 for the one we had. f->latest stays
+		 * what the register said (siste/sekvensnummer, raised by the events read): a
+		 * --from past the end must not make it up from f->next. */
 		if (!f->o->follow)
 			break;
 		if (!at_end_told && !f->o->quiet) {
@@ -649,8 +641,6 @@ run(struct feed *f)
 			break;
 	}
 	if (!f->o->quiet) {
-		if (!stop_signal && f->latest < f->next - 1)
-			f->latest = f->next - 1;
 		if (f->o->max_events > 0 && f->events >= f->o->max_events && !stop_signal) {
 			int64_t l = fetch_latest(f);
 
@@ -697,6 +687,8 @@ cmd_feed(int argc, char **argv)
 		return consumer_fail(&f.c, PORTEN_EXIT_USAGE, "--pointer needs a file name");
 	if ((r = consumer_setup(&f.c, PROG, &o.c, CONSUMER_NEED_AUTHZ | CONSUMER_NEED_FREG)) != 0)
 		goto out;
+	/* A cached token must outlive the renewal margin, or every request would renew it. */
+	f.c.min_left_s = FEED_TOKEN_MARGIN_S;
 	f.package = o.package != NULL ? o.package : consumer_package(&f.c);
 	if (f.package == NULL) {
 		r = consumer_fail(&f.c, PORTEN_EXIT_USAGE, "which package? give --package, e.g. --package "
@@ -704,10 +696,10 @@ cmd_feed(int argc, char **argv)
 		goto out;
 	}
 	if (freg_pkg_by_name(f.package) < 0 || (f.scope = consumer_package_scope(&f.c, f.package)) == NULL) {
-		r = consumer_fail(&f.c, PORTEN_EXIT_USAGE, "unknown package '%s': offentligmedhjemmel, "
-		                  "offentligutenhjemmel, privatutenhjemmel, privat, "
-		                  "privatutenfolkeregisteridentifikator, finans, presse, "
-		                  "presseutenfolkeregisteridentifikator or utstedereid", f.package);
+		char names[512];
+
+		consumer_package_names(names, sizeof(names), 0, " or ");
+		r = consumer_fail(&f.c, PORTEN_EXIT_USAGE, "unknown package '%s': %s", f.package, names);
 		goto out;
 	}
 	f.pi = freg_pkg((enum freg_pkg)freg_pkg_by_name(f.package));

@@ -344,15 +344,8 @@ freg_start(const struct freg_opts *o, struct freg_running **out, char *url, size
 	int r, ex = PORTEN_EXIT_FAILURE;
 
 	*out = NULL;
-	if (o->log_level) {
-		int lvl = porten_log_level_from_name(o->log_level);
-
-		if (lvl < 0) {
-			fprintf(stderr, PROG ": --log-level must be error, warn, info or debug\n");
-			return PORTEN_EXIT_USAGE;
-		}
-		porten_log_set_level((enum porten_log_level)lvl);
-	}
+	if ((r = opts_log_level(PROG, o->log_level, -1)) != 0)
+		return r;
 	if (o->listen == NULL || o->issuer == NULL || (o->data == NULL && o->db == NULL)) {
 		fprintf(stderr, PROG ": --listen, --issuer and --data (or --db) are required; see 'porten freg --help'\n");
 		return PORTEN_EXIT_USAGE;

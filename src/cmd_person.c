@@ -214,18 +214,17 @@ pick_package(struct person *p, unsigned res, const char *what)
 	if (name == NULL)
 		return usage("no package: give --package NAME (e.g. offentligmedhjemmel), or --sandbox "
 		             "FILE whose consumer holds one");
-	if ((k = freg_pkg_by_name(name)) < 0)
-		return usage("unknown package '%s' (offentligmedhjemmel, offentligutenhjemmel, "
-		             "privatutenhjemmel, privat, privatutenfolkeregisteridentifikator, finans, "
-		             "presse, presseutenfolkeregisteridentifikator, utstedereid)", name);
+	if ((k = freg_pkg_by_name(name)) < 0) {
+		char names[512];
+
+		consumer_package_names(names, sizeof(names), 0, NULL);
+		return usage("unknown package '%s' (%s)", name, names);
+	}
 	p->pkg = freg_pkg((enum freg_pkg)k);
 	if (!(p->pkg->resources & res)) {
-		char offered[512] = "";
+		char offered[512];
 
-		for (int i = 0; i < FREG_PKG_COUNT; i++)
-			if (freg_pkg((enum freg_pkg)i)->resources & res)
-				snprintf(offered + strlen(offered), sizeof(offered) - strlen(offered), "%s%s",
-				         offered[0] ? ", " : "", freg_pkg((enum freg_pkg)i)->name);
+		consumer_package_names(offered, sizeof(offered), res, NULL);
 		return consumer_fail(&p->c, PORTEN_EXIT_USAGE, "the package %s has no %s; packages that "
 		                     "have it: %s (choose one with --package)", p->pkg->name, what, offered);
 	}
@@ -270,34 +269,18 @@ url_parts(struct person *p, struct porten_buf *u)
 static int
 exchange(struct person *p, const struct porten_client_request *tmpl, struct porten_client_response *resp)
 {
-	struct porten_client_request req;
 	struct porten_client_problem prob;
-	int rc, r;
+	int r;
 
-	for (int attempt = 0;; attempt++) {
-		memset(resp, 0, sizeof(*resp));
-		if (p->token == NULL && (rc = consumer_token(&p->c, p->scope, &p->token, NULL)) != 0)
-			return rc;
-		req = *tmpl;
-		req.bearer = p->token;
-		if ((r = porten_client_request(p->c.client, &req, resp)) != 0) {
-			porten_client_response_clear(resp);
-			return consumer_client_failure(&p->c, r);
-		}
-		if (resp->status == 401 && attempt == 0 && p->c.o->token == NULL) {
-			consumer_token_forget(&p->c, p->scope);
-			consumer_token_free(p->token);
-			p->token = NULL;
-			porten_client_response_clear(resp);
-			continue;
-		}
-		if (resp->status < 200 || resp->status > 299) {
-			porten_client_problem_from(resp, &prob);
-			porten_client_response_clear(resp);
-			return consumer_refused(&p->c, &prob);
-		}
-		return 0;
+	memset(resp, 0, sizeof(*resp));
+	if ((r = consumer_request(&p->c, p->scope, &p->token, NULL, NULL, 0, tmpl, resp)) != 0)
+		return r;
+	if (resp->status < 200 || resp->status > 299) {
+		porten_client_problem_from(resp, &prob);
+		porten_client_response_clear(resp);
+		return consumer_refused(&p->c, &prob);
 	}
+	return 0;
 }
 
 /* A JSON value of the register's answer (the whole body must be one JSON value). */

@@ -116,7 +116,7 @@ cmd_token(int argc, char **argv)
 		consumer_fail(&c, r, "cannot write the token to stdout");
 out:
 	consumer_token_free(token);
-	json_decref(answer);
+	consumer_answer_free(answer);
 	porten_buf_release(&scope);
 	consumer_close(&c);
 	return r;

@@ -407,16 +407,8 @@ cmd_up(int argc, char **argv)
 	o.simulate = -1;
 	if ((r = opts_parse(&up_cmd, &o, argc, argv)) != 0)
 		return r > 0 ? PORTEN_EXIT_OK : PORTEN_EXIT_USAGE;
-	porten_log_set_level(PORTEN_LOG_WARN);
-	if (o.log_level != NULL) {
-		int lvl = porten_log_level_from_name(o.log_level);
-
-		if (lvl < 0) {
-			fprintf(stderr, "porten up: --log-level must be error, warn, info or debug\n");
-			return PORTEN_EXIT_USAGE;
-		}
-		porten_log_set_level((enum porten_log_level)lvl);
-	}
+	if ((r = opts_log_level("porten up", o.log_level, PORTEN_LOG_WARN)) != 0)
+		return r;
 	if (o.persons < 0)
 		o.persons = UP_PERSONS_DEFAULT;
 	if (o.persons > PORTEN_GEN_PERSONS_MAX) {
@@ -589,7 +581,7 @@ join:
 	}
 	snprintf(sb->freg_url, sizeof(sb->freg_url), "%s", fj.url);
 	path_in(path, sizeof(path), sb->dir, "sandbox.json");
-	if ((doc = build_description(sb)) == NULL || write_json(path, doc, 0644) != 0) {
+	if ((doc = build_description(sb)) == NULL || write_json(path, doc, 0600) != 0) {
 		fprintf(stderr, "porten up: cannot write '%s'\n", path);
 		ex = PORTEN_EXIT_CONFIG;
 		goto out;

@@ -1,4 +1,5 @@
 /* Servers, credentials and tokens of the consumer commands (consumer.h). */
+#include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include "porten/error.h"
 #include "porten/freg.h"
 #include "porten/ident.h"
+#include "porten/json.h"
 #include "porten/key.h"
 #include "porten/log.h"
 #include "porten/token_cache.h"
@@ -32,21 +34,37 @@ consumer_fail(const struct consumer *c, int status, const char *fmt, ...)
 }
 
 int
-consumer_client_failure(const struct consumer *c, int r)
+consumer_client_status(int r)
 {
-	const char *msg = c->client != NULL ? porten_client_errmsg(c->client) : "";
+	switch (r) {
+	case PORTEN_ERR_UNAVAILABLE:
+	case PORTEN_ERR_CERT:
+		return PORTEN_EXIT_UNAVAILABLE;
+	case PORTEN_ERR_IO:
+		return PORTEN_EXIT_CONFIG;
+	}
+	return PORTEN_EXIT_FAILURE;
+}
+
+const char *
+consumer_client_message(porten_client *client, int r, char *buf, size_t bufsz)
+{
+	const char *msg = client != NULL ? porten_client_errmsg(client) : "";
 
 	if (*msg == '\0')
 		msg = porten_strerror(r);
-	switch (r) {
-	case PORTEN_ERR_UNAVAILABLE:
-		return consumer_fail(c, PORTEN_EXIT_UNAVAILABLE, "%s; is the server running?", msg);
-	case PORTEN_ERR_CERT:
-		return consumer_fail(c, PORTEN_EXIT_UNAVAILABLE, "%s; give the CA that issued it with --cacert", msg);
-	case PORTEN_ERR_IO:
-		return consumer_fail(c, PORTEN_EXIT_CONFIG, "%s", msg);
-	}
-	return consumer_fail(c, PORTEN_EXIT_FAILURE, "%s", msg);
+	snprintf(buf, bufsz, "%s%s", msg, r == PORTEN_ERR_CERT ? "; give the CA that issued it with --cacert" : "");
+	return buf;
+}
+
+int
+consumer_client_failure(const struct consumer *c, int r)
+{
+	char msg[1024];
+
+	consumer_client_message(c->client, r, msg, sizeof(msg));
+	return consumer_fail(c, consumer_client_status(r), "%s%s", msg,
+	                     r == PORTEN_ERR_UNAVAILABLE ? "; is the server running?" : "");
 }
 
 /* ---- what to do about a refusal ---- */
@@ -236,18 +254,62 @@ consumer_refused(const struct consumer *c, const struct porten_client_problem *p
 	return consumer_fail(c, PORTEN_EXIT_FAILURE, "%ld %s: %s", p->status, p->error, p->description);
 }
 
-static const char *
-json_str(const json_t *o, const char *name)
-{
-	const json_t *v = json_object_get(o, name);
-
-	return json_is_string(v) && json_string_length(v) > 0 ? json_string_value(v) : NULL;
-}
-
 static int
 valid_url(const char *u)
 {
 	return u != NULL && (strncmp(u, "https://", 8) == 0 || strncmp(u, "http://", 7) == 0);
+}
+
+/* Whether the host of URL u is this machine: localhost, 127.0.0.0/8 or ::1. */
+static int
+loopback_host(const char *u)
+{
+	const char *p = strstr(u, "://"), *at, *end;
+	char host[256];
+	unsigned char a[16];
+	size_t n;
+
+	if (p == NULL)
+		return 0;
+	p += 3;
+	end = p + strcspn(p, "/?#");
+	for (at = p; at < end; at++)               /* user:password@ */
+		if (*at == '@')
+			p = at + 1;
+	if (*p == '[') {
+		const char *close = memchr(p, ']', (size_t)(end - p));
+
+		if (close == NULL)
+			return 0;
+		n = (size_t)(close - p - 1);
+		p++;
+	} else {
+		const char *colon = memchr(p, ':', (size_t)(end - p));
+
+		n = (size_t)((colon != NULL ? colon : end) - p);
+	}
+	if (n == 0 || n >= sizeof(host))
+		return 0;
+	memcpy(host, p, n);
+	host[n] = '\0';
+	if (host[n - 1] == '.')                    /* localhost. */
+		host[n - 1] = '\0';
+	if (strcasecmp(host, "localhost") == 0)
+		return 1;
+	if (inet_pton(AF_INET, host, a) == 1)
+		return a[0] == 127;
+	if (inet_pton(AF_INET6, host, a) == 1)
+		return memcmp(a, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\1", 16) == 0;
+	return 0;
+}
+
+/* One line when the bearer token (or the grant) would cross the network in clear text. */
+static void
+warn_plain_http(const struct consumer *c, const char *option, const char *u)
+{
+	if (u != NULL && strncmp(u, "http://", 7) == 0 && !loopback_host(u))
+		fprintf(stderr, "%s: warning: %s %s is plain HTTP to another machine: tokens cross the network "
+		        "unencrypted (use https:// unless a proxy you trust is in between)\n", c->prog, option, u);
 }
 
 static int
@@ -274,13 +336,56 @@ pick_consumer(const json_t *sandbox, const char *sel)
 	if (sel == NULL)
 		return json_array_get(list, 0);
 	json_array_foreach(list, i, e) {
-		const char *name = json_str(e, "name"), *orgno = json_str(e, "orgno");
+		const char *name = porten_json_str(e, "name"), *orgno = porten_json_str(e, "orgno");
 
 		if ((name != NULL && strcasecmp(name, sel) == 0) || (orgno != NULL && strcmp(orgno, sel) == 0) ||
 		    json_array_has(json_object_get(e, "packages"), sel))
 			return e;
 	}
 	return NULL;
+}
+
+/* The credentials a failed load left: the line and the exit status. */
+static int
+credentials_failure(const struct consumer *c, int r, const char *err)
+{
+	if (r == PORTEN_ERR_USAGE)
+		return consumer_fail(c, PORTEN_EXIT_USAGE, "%s", err);
+	return consumer_fail(c, PORTEN_EXIT_CONFIG, "%s", err[0] ? err : porten_strerror(r));
+}
+
+int
+consumer_credentials(const char *prog, const struct consumer_opts *o, struct porten_client_credentials *cr)
+{
+	const struct consumer c = { .prog = prog, .o = o };
+	int ways = (o->p12 != NULL) + (o->cert != NULL) + (o->kid != NULL || (o->jwk != NULL && o->cert == NULL));
+	char err[512];
+	int r;
+
+	if (ways != 1 || (o->p12 == NULL && o->key == NULL && o->jwk == NULL))
+		return consumer_fail(&c, PORTEN_EXIT_USAGE, "--client-id needs one of --p12 FILE, --cert PEM "
+		                     "with --key PEM, or --jwk FILE (or --key) with --kid");
+	if (o->p12 != NULL && (o->key != NULL || o->jwk != NULL || o->kid != NULL))
+		return consumer_fail(&c, PORTEN_EXIT_USAGE, "--p12 holds the key and certificate: "
+		                     "give it without --key, --jwk or --kid");
+	if (o->key != NULL && o->jwk != NULL)
+		return consumer_fail(&c, PORTEN_EXIT_USAGE, "give the private key once: --key or --jwk");
+	err[0] = '\0';
+	if (o->p12 != NULL) {
+		r = porten_client_credentials_from_p12(cr, o->client_id, o->p12, o->p12_password, err, sizeof(err));
+		if (r == PORTEN_ERR_PASSWORD) {
+			porten_client_credentials_clear(cr);
+			return consumer_fail(&c, PORTEN_EXIT_CONFIG, "%s (--p12-password)", err);
+		}
+	} else {
+		r = porten_client_credentials_load(cr, o->client_id, o->cert, o->key ? o->key : o->jwk, o->kid,
+		                                   err, sizeof(err));
+	}
+	if (r != 0) {
+		porten_client_credentials_clear(cr);
+		return credentials_failure(&c, r, err);
+	}
+	return 0;
 }
 
 static int
@@ -291,25 +396,10 @@ load_credentials(struct consumer *c)
 	int r;
 
 	if (o->client_id != NULL) {
-		int ways = (o->p12 != NULL) + (o->cert != NULL) + (o->kid != NULL || (o->jwk != NULL && o->cert == NULL));
-
-		if (ways != 1 || (o->p12 == NULL && o->key == NULL && o->jwk == NULL))
-			return consumer_fail(c, PORTEN_EXIT_USAGE, "--client-id needs one of --p12 FILE, --cert PEM "
-			                     "with --key PEM, or --jwk FILE (or --key) with --kid");
-		if (o->p12 != NULL && (o->key != NULL || o->jwk != NULL || o->kid != NULL))
-			return consumer_fail(c, PORTEN_EXIT_USAGE, "--p12 holds the key and certificate: "
-			                     "give it without --key, --jwk or --kid");
-		if (o->key != NULL && o->jwk != NULL)
-			return consumer_fail(c, PORTEN_EXIT_USAGE, "give the private key once: --key or --jwk");
-		if (o->p12 != NULL) {
-			r = porten_client_credentials_from_p12(&c->cr, o->client_id, o->p12, o->p12_password,
-			                                       err, sizeof(err));
-			if (r == PORTEN_ERR_PASSWORD)
-				return consumer_fail(c, PORTEN_EXIT_CONFIG, "%s (--p12-password)", err);
-		} else {
-			r = porten_client_credentials_load(&c->cr, o->client_id, o->cert,
-			                                   o->key ? o->key : o->jwk, o->kid, err, sizeof(err));
-		}
+		if ((r = consumer_credentials(c->prog, o, &c->cr)) != 0)
+			return r;
+		c->have_cr = 1;
+		return 0;
 	} else if (o->p12 != NULL || o->cert != NULL || o->key != NULL || o->jwk != NULL || o->kid != NULL) {
 		return consumer_fail(c, PORTEN_EXIT_USAGE, "--%s needs --client-id (the client the key or "
 		                     "certificate is registered on)", o->p12 ? "p12" : o->cert ? "cert" :
@@ -323,20 +413,18 @@ load_credentials(struct consumer *c)
 		e = json_object_get(c->entry, strcmp(which, "cert") == 0 ? "certificate_client" : "key_client");
 		if (e == NULL)
 			return consumer_fail(c, PORTEN_EXIT_CONFIG, "the sandbox consumer '%s' has no %s client",
-			                     json_str(c->entry, "name"), which);
+			                     porten_json_str(c->entry, "name"), which);
 		r = porten_client_credentials_from_json(&c->cr, e, err, sizeof(err));
-		if (r == 0 && c->cr.orgno == NULL && json_str(c->entry, "orgno") != NULL)
-			c->cr.orgno = strdup(json_str(c->entry, "orgno"));
+		if (r == 0 && c->cr.orgno == NULL && porten_json_str(c->entry, "orgno") != NULL)
+			c->cr.orgno = strdup(porten_json_str(c->entry, "orgno"));
 		if (r == 0 && c->cr.scopes == NULL && json_is_array(json_object_get(c->entry, "scopes")))
 			c->cr.scopes = json_incref(json_object_get(c->entry, "scopes"));
 	} else {
 		return consumer_fail(c, PORTEN_EXIT_USAGE, "no credentials: give --sandbox FILE (of 'porten up'), "
 		                     "--token JWT, or --client-id with --p12, --cert and --key, or --jwk and --kid");
 	}
-	if (r == PORTEN_ERR_USAGE)
-		return consumer_fail(c, PORTEN_EXIT_USAGE, "%s", err);
 	if (r != 0)
-		return consumer_fail(c, PORTEN_EXIT_CONFIG, "%s", err[0] ? err : porten_strerror(r));
+		return credentials_failure(c, r, err);
 	c->have_cr = 1;
 	return 0;
 }
@@ -352,14 +440,8 @@ consumer_setup(struct consumer *c, const char *prog, const struct consumer_opts 
 	memset(c, 0, sizeof(*c));
 	c->prog = prog;
 	c->o = o;
-	if (o->log_level != NULL) {
-		int lvl = porten_log_level_from_name(o->log_level);
-
-		if (lvl < 0)
-			return consumer_fail(c, PORTEN_EXIT_USAGE, "--log-level must be error, warn, info or debug");
-		porten_log_set_level((enum porten_log_level)lvl);
-	} else
-		porten_log_set_level(PORTEN_LOG_WARN);
+	if ((r = opts_log_level(prog, o->log_level, PORTEN_LOG_WARN)) != 0)
+		return r;
 	if (path == NULL && access(DEFAULT_SANDBOX, F_OK) == 0)
 		path = DEFAULT_SANDBOX;
 	if (path != NULL && (r = porten_sandbox_load(path, &c->sandbox, err, sizeof(err))) != 0)
@@ -369,12 +451,14 @@ consumer_setup(struct consumer *c, const char *prog, const struct consumer_opts 
 		                     "organisation number or package)", o->consumer);
 	if (o->consumer != NULL && c->sandbox == NULL)
 		return consumer_fail(c, PORTEN_EXIT_USAGE, "--consumer picks a consumer of a sandbox: give --sandbox FILE");
-	c->authz_url = o->authz != NULL ? o->authz : c->sandbox != NULL ? json_str(c->sandbox, "authz_url") : NULL;
-	c->freg_url = o->freg != NULL ? o->freg : c->sandbox != NULL ? json_str(c->sandbox, "freg_url") : NULL;
+	c->authz_url = o->authz != NULL ? o->authz : c->sandbox != NULL ? porten_json_str(c->sandbox, "authz_url") : NULL;
+	c->freg_url = o->freg != NULL ? o->freg : c->sandbox != NULL ? porten_json_str(c->sandbox, "freg_url") : NULL;
 	if (o->authz != NULL && !valid_url(o->authz))
 		return consumer_fail(c, PORTEN_EXIT_USAGE, "--authz must be an http:// or https:// URL, got '%s'", o->authz);
 	if (o->freg != NULL && !valid_url(o->freg))
 		return consumer_fail(c, PORTEN_EXIT_USAGE, "--freg must be an http:// or https:// URL, got '%s'", o->freg);
+	warn_plain_http(c, "--authz", o->authz);
+	warn_plain_http(c, "--freg", o->freg);
 	if ((need & CONSUMER_NEED_FREG) && !valid_url(c->freg_url))
 		return consumer_fail(c, PORTEN_EXIT_USAGE, "no register: give --freg URL or --sandbox FILE (or run "
 		                     "'porten up' in this directory first)");
@@ -388,7 +472,7 @@ consumer_setup(struct consumer *c, const char *prog, const struct consumer_opts 
 		if ((r = load_credentials(c)) != 0)
 			return r;
 	}
-	cc.ca_bundle = o->cacert != NULL ? o->cacert : c->sandbox != NULL ? json_str(c->sandbox, "ca_bundle") : NULL;
+	cc.ca_bundle = o->cacert != NULL ? o->cacert : c->sandbox != NULL ? porten_json_str(c->sandbox, "ca_bundle") : NULL;
 	if (cc.ca_bundle != NULL && access(cc.ca_bundle, R_OK) != 0)
 		return consumer_fail(c, PORTEN_EXIT_CONFIG, "cannot read the CA bundle '%s'", cc.ca_bundle);
 	cc.timeout_ms = o->timeout > 0 ? (long)o->timeout * 1000L : 0;
@@ -424,15 +508,48 @@ consumer_package_scope(const struct consumer *c, const char *package)
 	return freg_pkg((enum freg_pkg)p)->scope;
 }
 
-/* The cache file's key and directory for scope; 0 when the cache is in use. */
+void
+consumer_package_names(char *out, size_t outsz, unsigned res, const char *last)
+{
+	int idx[FREG_PKG_COUNT], n = 0;
+	size_t len = 0;
+
+	for (int i = 0; i < FREG_PKG_COUNT; i++)
+		if (res == 0 || (freg_pkg((enum freg_pkg)i)->resources & res))
+			idx[n++] = i;
+	out[0] = '\0';
+	for (int k = 0; k < n && len < outsz; k++) {
+		const char *sep = k == 0 ? "" : k == n - 1 && last != NULL ? last : ", ";
+		int w = snprintf(out + len, outsz - len, "%s%s", sep, freg_pkg((enum freg_pkg)idx[k])->name);
+
+		if (w < 0)
+			break;
+		len += (size_t)w;
+	}
+}
+
+/* The cache file's key and directory for scope; 0 when the cache is in use. A directory
+ * others could write to is not used: one warning line, never an error. */
 static int
-cache_locate(const struct consumer *c, const struct porten_grant_params *gp, char *dir, size_t dirsz,
+cache_locate(struct consumer *c, const struct porten_grant_params *gp, char *dir, size_t dirsz,
              char key[PORTEN_TOKEN_CACHE_KEY_LEN + 1])
 {
+	char why[256];
+	int r;
+
 	if (c->o->no_cache || !c->have_cr)
 		return -1;
 	if (porten_token_cache_dir(c->o->cache_dir, dir, dirsz) != 0)
 		return -1;
+	r = porten_token_cache_dir_check(dir, why, sizeof(why));
+	if (r != 0 && r != PORTEN_ERR_NOT_FOUND) {
+		if (!c->cache_warned)
+			fprintf(stderr, "%s: warning: the token cache '%s' is not used: %s (it must be a directory "
+			        "of yours that only you can write to; or give --cache-dir or --no-cache)\n", c->prog,
+			        dir, why);
+		c->cache_warned = 1;
+		return -1;
+	}
 	return porten_token_cache_key(c->authz_url, &c->cr, gp, key) == 0 ? 0 : -1;
 }
 
@@ -488,6 +605,7 @@ consumer_token(struct consumer *c, const char *scope, char **token, json_t **ans
 	int r, cached;
 
 	*token = NULL;
+	c->expires_in = 0;
 	if (answer != NULL)
 		*answer = NULL;
 	if (c->o->token != NULL) {
@@ -504,7 +622,7 @@ consumer_token(struct consumer *c, const char *scope, char **token, json_t **ans
 		return consumer_fail(c, PORTEN_EXIT_USAGE, "no scope: give --scope");
 	grant_params(c, scope, &gp);
 	cached = cache_locate(c, &gp, dir, sizeof(dir), key) == 0;
-	if (cached && porten_token_cache_get(dir, key, now, &tok, &expires_at) == 0) {
+	if (cached && porten_token_cache_get(dir, key, now, c->min_left_s, &tok, &expires_at) == 0) {
 		porten_log(PORTEN_LOG_INFO, "%s: token for '%s' from the cache (%lld s left)", c->prog, scope,
 		           (long long)(expires_at - now));
 		tok.expires_in = expires_at - now;
@@ -525,8 +643,16 @@ consumer_token(struct consumer *c, const char *scope, char **token, json_t **ans
 	}
 	*token = tok.access_token;
 	tok.access_token = NULL;
+	c->expires_in = tok.expires_in > 0 ? tok.expires_in : 0;
 	porten_client_token_clear(&tok);
 	return 0;
+}
+
+void
+consumer_answer_free(json_t *answer)
+{
+	porten_json_wipe_string(answer, "access_token");
+	json_decref(answer);
 }
 
 void
@@ -535,6 +661,39 @@ consumer_token_free(char *token)
 	if (token != NULL) {
 		porten_wipe(token, strlen(token));
 		free(token);
+	}
+}
+
+int
+consumer_request(struct consumer *c, const char *scope, char **token, int (*renew)(void *arg), void *arg,
+                 int quiet_unavailable, const struct porten_client_request *tmpl,
+                 struct porten_client_response *resp)
+{
+	struct porten_client_request req;
+	int r;
+
+	for (int attempt = 0;; attempt++) {
+		porten_client_response_clear(resp);
+		if (renew != NULL)
+			r = renew(arg);
+		else
+			r = *token == NULL ? consumer_token(c, scope, token, NULL) : 0;
+		if (r != 0)
+			return r;
+		req = *tmpl;
+		req.bearer = *token;
+		if ((r = porten_client_request(c->client, &req, resp)) != 0) {
+			porten_client_response_clear(resp);
+			if (r == PORTEN_ERR_UNAVAILABLE && quiet_unavailable)
+				return r;
+			return consumer_client_failure(c, r);
+		}
+		if (resp->status != 401 || attempt > 0 || c->o->token != NULL)
+			return 0;
+		/* expired or revoked: once more with a fresh one */
+		consumer_token_free(*token);
+		*token = NULL;
+		consumer_token_forget(c, scope);
 	}
 }
 

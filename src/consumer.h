@@ -13,6 +13,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <jansson.h>
 
 #include "opts.h"
@@ -63,11 +64,17 @@ struct consumer {
 	const char *authz_url, *freg_url;
 	struct porten_client_credentials cr;
 	int have_cr;
+	int min_left_s;                  /* a cached token must have more than this left (s) */
+	int64_t expires_in;              /* of the last token consumer_token() gave: s left, 0 unknown */
+	int cache_warned;                /* the line about an unusable cache was printed */
 };
 
 /* Resolves servers and credentials. Returns 0 or an exit status (its line printed). */
 int consumer_setup(struct consumer *c, const char *prog, const struct consumer_opts *o, unsigned need);
 void consumer_close(struct consumer *c);
+/* Credentials from o's --client-id with --p12 (--p12-password), --cert + --key, or --jwk
+ * (or --key) with --kid, into cr. 0, or an exit status after one line "<prog>: ...". */
+int consumer_credentials(const char *prog, const struct consumer_opts *o, struct porten_client_credentials *cr);
 
 /* The package of the chosen sandbox consumer (its first), or NULL. */
 const char *consumer_package(const struct consumer *c);
@@ -75,18 +82,44 @@ const char *consumer_package(const struct consumer *c);
  * the credentials are known to hold. NULL for an unknown package. */
 const char *consumer_package_scope(const struct consumer *c, const char *package);
 
+/* The names of the rights packages that offer any of the resource bits res (0: all
+ * packages), in the register's order, separated by ", ", and by last before the final one
+ * when last is not NULL ("a, b or c"). */
+void consumer_package_names(char *out, size_t outsz, unsigned res, const char *last);
+
 /* An access token for scope (space-separated), honouring --token, --consumer-org,
- * --resource and the cache. *token is malloc'd (wipe and free with consumer_token_free);
- * answer, when not NULL, receives the token response as JSON (from the cache too).
- * Returns 0 or an exit status (its line printed, with what to do). */
+ * --resource and the cache (a cached token needs more than max(the cache's rule,
+ * c->min_left_s) seconds left). *token is malloc'd (wipe and free with
+ * consumer_token_free); c->expires_in is set to its seconds left (0: unknown). answer,
+ * when not NULL, receives the token response as JSON (from the cache too; free it with
+ * consumer_answer_free). Returns 0 or an exit status (its line printed, with what to do). */
 int consumer_token(struct consumer *c, const char *scope, char **token, json_t **answer);
 void consumer_token_free(char *token);
+/* Wipes the access token of a token response and frees it. */
+void consumer_answer_free(json_t *answer);
 /* Drops a cached token for scope (after a 401 from the register). */
 void consumer_token_forget(struct consumer *c, const char *scope);
+
+/* One request (tmpl, with *token as its bearer) for scope; a 401 drops the token, and its
+ * cached copy, and tries once more with a fresh one (not with --token). Before each
+ * attempt the token comes from renew(arg) when given (it keeps *token current), else from
+ * consumer_token() when *token is NULL. Returns 0 with resp filled (any status, a second
+ * 401 too); what renew or consumer_token returned when not 0; for a transport failure
+ * PORTEN_ERR_UNAVAILABLE (no line printed; porten_client_errmsg says what) when
+ * quiet_unavailable, else consumer_client_failure()'s status. resp is empty unless 0. */
+int consumer_request(struct consumer *c, const char *scope, char **token, int (*renew)(void *arg), void *arg,
+                     int quiet_unavailable, const struct porten_client_request *tmpl,
+                     struct porten_client_response *resp);
 
 /* Messages: "<prog>: <text>" on stderr; returns status. */
 int consumer_fail(const struct consumer *c, int status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* The exit status for a failed porten_client call (r a porten_err): 4 unreachable or not
+ * trusted, 3 a local file, else 1. */
+int consumer_client_status(int r);
+/* Its message: the client's last error (or r's text), for an untrusted certificate with
+ * what to do. Returns buf. */
+const char *consumer_client_message(porten_client *client, int r, char *buf, size_t bufsz);
 /* The line and exit status for a failed porten_client call (r a porten_err). */
 int consumer_client_failure(const struct consumer *c, int r);
 /* The line and exit status (1) for a refusal: status, error code, description and, for

@@ -3,7 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "commands.h"
 #include "opts.h"
+#include "porten/log.h"
 
 static const struct opt *
 find(const struct opt_cmd *cmd, const char *name, size_t n)
@@ -248,6 +250,20 @@ opts_help(const struct opt_cmd *cmd, FILE *f)
 	fprintf(f, "\nEvery option can also be set as an environment variable PORTEN_<OPTION>,\n"
 	           "e.g. PORTEN_LOG_LEVEL=debug. Exit status: 0 success, 1 failure, 2 usage,\n"
 	           "3 invalid configuration or input, 4 a server or database unreachable.\n");
+}
+
+int
+opts_log_level(const char *prog, const char *level, int dflt)
+{
+	int lvl = level != NULL ? porten_log_level_from_name(level) : dflt;
+
+	if (level != NULL && lvl < 0) {
+		fprintf(stderr, "%s: --log-level must be error, warn, info or debug, got '%s'\n", prog, level);
+		return PORTEN_EXIT_USAGE;
+	}
+	if (lvl >= 0)
+		porten_log_set_level((enum porten_log_level)lvl);
+	return 0;
 }
 
 int

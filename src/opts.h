@@ -47,6 +47,9 @@ int opts_parse(const struct opt_cmd *cmd, void *cfg, int argc, char **argv);
 void opts_help(const struct opt_cmd *cmd, FILE *f);
 /* Writes s escaped for troff. */
 void opts_man_text(FILE *f, const char *s);
+/* Sets the log level from --log-level: level when given (NULL: dflt, or nothing when dflt
+ * is negative). 0, or PORTEN_EXIT_USAGE after one line "<prog>: --log-level must be ...". */
+int opts_log_level(const char *prog, const char *level, int dflt);
 /* Splits "HOST:PORT" / "[v6]:PORT". 0 or -1. */
 int opts_host_port(const char *s, char *host, size_t hostsz, unsigned *port);
 

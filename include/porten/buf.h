@@ -33,7 +33,11 @@ char *porten_buf_detach(struct porten_buf *b, size_t *len);
 
 /* Read a whole file, at most max bytes. */
 int porten_file_read(const char *path, size_t max, char **out, size_t *len);
-/* Write atomically: temp file in the same directory, fsync, rename, fsync dir. */
+/* Reads fd to its end, at most max bytes: *out malloc'd and NUL-terminated. 0,
+ * PORTEN_ERR_TOO_LARGE, PORTEN_ERR_IO or PORTEN_ERR_NOMEM. */
+int porten_fd_read(int fd, size_t max, char **out, size_t *len);
+/* Write atomically: a fresh temp file in the same directory (mkstemp: O_EXCL, never
+ * following a planted symlink), chmod to mode, fsync, rename, fsync dir. */
 int porten_file_write_atomic(const char *path, const void *data, size_t len, unsigned mode);
 /* mkdir -p with mode. */
 int porten_mkdirs(const char *path, unsigned mode);

@@ -35,13 +35,23 @@ int porten_token_cache_key(const char *authz_url, const struct porten_client_cre
  * seconds remain. */
 bool porten_token_cache_fresh(int64_t now, int64_t expires_at, int64_t lifetime);
 
+/* Whether dir may hold the cache: 0 when it is a directory (not a symlink) of the
+ * effective user that neither group nor others can write to; PORTEN_ERR_NOT_FOUND when it
+ * does not exist (yet); else PORTEN_ERR_CONFLICT (or PORTEN_ERR_IO) with why, when not
+ * NULL, saying what is wrong. A cache in any other directory is not used. */
+int porten_token_cache_dir_check(const char *dir, char *why, size_t whysz);
+
 /* A fresh cached token for key: 0 with tok filled (expires_in as stored: the lifetime)
- * and *expires_at; PORTEN_ERR_NOT_FOUND when there is none or it is stale;
- * PORTEN_ERR_INVALID when the file is unreadable or corrupt. */
-int porten_token_cache_get(const char *dir, const char *key, int64_t now,
+ * and *expires_at; PORTEN_ERR_NOT_FOUND when there is none, it is stale, or it has no
+ * more than min_left seconds left; PORTEN_ERR_INVALID when the file is unreadable,
+ * corrupt, not a regular file of ours (a symlink, a FIFO: never followed nor waited on);
+ * PORTEN_ERR_CONFLICT when dir fails porten_token_cache_dir_check(). */
+int porten_token_cache_get(const char *dir, const char *key, int64_t now, int64_t min_left,
                            struct porten_client_token *tok, int64_t *expires_at);
-/* Stores tok (obtained at now) under key, creating dir. Tokens without a positive
- * expires_in are not stored (PORTEN_ERR_INVALID). */
+/* Stores tok (obtained at now) under key, creating dir (PORTEN_ERR_CONFLICT, nothing
+ * written, when dir fails porten_token_cache_dir_check()). An entry that is a symlink is
+ * replaced, never followed. Tokens without a positive expires_in are not stored
+ * (PORTEN_ERR_INVALID). */
 int porten_token_cache_put(const char *dir, const char *key, const struct porten_client_token *tok,
                            int64_t now);
 /* Removes key's file; 0 also when there was none. */

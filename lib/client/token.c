@@ -7,6 +7,7 @@
 
 #include "porten/client.h"
 #include "porten/error.h"
+#include "porten/json.h"
 #include "porten/limits.h"
 #include "client/client_internal.h"
 
@@ -24,14 +25,6 @@ porten_client_metadata_clear(struct porten_client_metadata *md)
 	free(md->token_url);
 	free(md->jwks_uri);
 	memset(md, 0, sizeof(*md));
-}
-
-static const char *
-str_member(const json_t *o, const char *name)
-{
-	const json_t *v = json_object_get(o, name);
-
-	return json_is_string(v) && json_string_length(v) > 0 ? json_string_value(v) : NULL;
 }
 
 int
@@ -61,9 +54,9 @@ porten_client_discover(porten_client *c, const char *authz_url,
 		goto out;
 	}
 	doc = json_loadb(resp.body, resp.body_len, JSON_REJECT_DUPLICATES, NULL);
-	issuer = str_member(doc, "issuer");
-	tep = str_member(doc, "token_endpoint");
-	jwks = str_member(doc, "jwks_uri");
+	issuer = porten_json_str(doc, "issuer");
+	tep = porten_json_str(doc, "token_endpoint");
+	jwks = porten_json_str(doc, "jwks_uri");
 	if (issuer == NULL || tep == NULL) {
 		r = PORTEN_ERR_INVALID;
 		porten_client_set_errmsg(c, "%s is not authorization server metadata "
@@ -145,9 +138,9 @@ porten_client_token_request(porten_client *c, const char *token_url, const char 
 		goto out;
 	}
 	doc = json_loadb(resp.body, resp.body_len, JSON_REJECT_DUPLICATES, NULL);
-	at = str_member(doc, "access_token");
-	tt = str_member(doc, "token_type");
-	sc = str_member(doc, "scope");
+	at = porten_json_str(doc, "access_token");
+	tt = porten_json_str(doc, "token_type");
+	sc = porten_json_str(doc, "scope");
 	ei = json_object_get(doc, "expires_in");
 	if (at == NULL || tt == NULL || strcasecmp(tt, "Bearer") != 0 ||
 	    (ei != NULL && !json_is_integer(ei))) {
@@ -163,7 +156,8 @@ porten_client_token_request(porten_client *c, const char *token_url, const char 
 	tok->expires_in = ei != NULL ? (int64_t)json_integer_value(ei) : -1;
 	r = 0;
 out:
-	/* The parsed copy of the token lives in jansson's strings: gone with the document. */
+	/* The parsed copy of the token lives in jansson's strings: wiped, then freed. */
+	porten_json_wipe_string(doc, "access_token");
 	json_decref(doc);
 	if (form.data != NULL)
 		porten_wipe(form.data, form.len);

@@ -1,14 +1,17 @@
 /* The consumer's token cache (token_cache.h). Files are small JSON documents under a
  * private directory; the access token inside is wiped from our buffers once copied. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "porten/b64.h"
 #include "porten/buf.h"
 #include "porten/error.h"
+#include "porten/json.h"
 #include "porten/limits.h"
 #include "porten/rand.h"
 #include "porten/token_cache.h"
@@ -131,16 +134,69 @@ cache_path(const char *dir, const char *key, char *out, size_t outsz)
 	return n < 0 || (size_t)n >= outsz ? PORTEN_ERR_TOO_LARGE : 0;
 }
 
-static const char *
-str_member(const json_t *o, const char *name)
+int
+porten_token_cache_dir_check(const char *dir, char *why, size_t whysz)
 {
-	const json_t *v = json_object_get(o, name);
+	struct stat st;
 
-	return json_is_string(v) && json_string_length(v) > 0 ? json_string_value(v) : NULL;
+	if (why != NULL && whysz > 0)
+		why[0] = '\0';
+	if (dir == NULL || *dir == '\0')
+		return PORTEN_ERR_INVALID;
+	if (lstat(dir, &st) != 0) {
+		if (errno == ENOENT)
+			return PORTEN_ERR_NOT_FOUND;
+		if (why != NULL)
+			snprintf(why, whysz, "cannot inspect it: %s", strerror(errno));
+		return PORTEN_ERR_IO;
+	}
+	if (S_ISLNK(st.st_mode)) {
+		if (why != NULL)
+			snprintf(why, whysz, "it is a symbolic link");
+		return PORTEN_ERR_CONFLICT;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		if (why != NULL)
+			snprintf(why, whysz, "it is not a directory");
+		return PORTEN_ERR_CONFLICT;
+	}
+	if (st.st_uid != geteuid()) {
+		if (why != NULL)
+			snprintf(why, whysz, "it belongs to another user (uid %ld)", (long)st.st_uid);
+		return PORTEN_ERR_CONFLICT;
+	}
+	if ((st.st_mode & 022) != 0) {
+		if (why != NULL)
+			snprintf(why, whysz, "it is writable by %s (mode %03o)",
+			         (st.st_mode & 002) ? "everyone" : "its group", (unsigned)(st.st_mode & 0777));
+		return PORTEN_ERR_CONFLICT;
+	}
+	return 0;
+}
+
+/* The file at path when it is a regular file of ours, read without following a symlink
+ * and without blocking on a FIFO. 0, PORTEN_ERR_NOT_FOUND, or PORTEN_ERR_INVALID for
+ * anything else (a miss). */
+static int
+read_entry(const char *path, char **data, size_t *len)
+{
+	struct stat st;
+	int fd, r;
+
+	*data = NULL;
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)) < 0)
+		return errno == ENOENT ? PORTEN_ERR_NOT_FOUND : PORTEN_ERR_INVALID;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid()) {
+		close(fd);
+		return PORTEN_ERR_INVALID;
+	}
+	r = porten_fd_read(fd, PORTEN_TOKEN_CACHE_FILE_MAX, data, len);
+	close(fd);
+	return r == 0 ? 0 : PORTEN_ERR_INVALID;
 }
 
 int
-porten_token_cache_get(const char *dir, const char *key, int64_t now,
+porten_token_cache_get(const char *dir, const char *key, int64_t now, int64_t min_left,
                        struct porten_client_token *tok, int64_t *expires_at)
 {
 	char path[4096], *data = NULL;
@@ -155,23 +211,23 @@ porten_token_cache_get(const char *dir, const char *key, int64_t now,
 	*expires_at = 0;
 	if ((r = cache_path(dir, key, path, sizeof(path))) != 0)
 		return r;
-	r = porten_file_read(path, PORTEN_TOKEN_CACHE_FILE_MAX, &data, &len);
-	if (r == PORTEN_ERR_NOT_FOUND)
+	if ((r = porten_token_cache_dir_check(dir, NULL, 0)) != 0)
+		return r == PORTEN_ERR_NOT_FOUND ? r : PORTEN_ERR_CONFLICT;
+	if ((r = read_entry(path, &data, &len)) != 0)
 		return r;
-	if (r != 0)
-		return PORTEN_ERR_INVALID;
 	r = PORTEN_ERR_INVALID;
 	doc = json_loadb(data, len, JSON_REJECT_DUPLICATES, NULL);
-	at = str_member(doc, "access_token");
-	tt = str_member(doc, "token_type");
-	sc = str_member(doc, "scope");
+	at = porten_json_str(doc, "access_token");
+	tt = porten_json_str(doc, "token_type");
+	sc = porten_json_str(doc, "scope");
 	ei = json_object_get(doc, "expires_in");
 	ea = json_object_get(doc, "expires_at");
 	if (at == NULL || tt == NULL || !json_is_integer(ei) || !json_is_integer(ea) ||
 	    json_integer_value(ei) <= 0 || (json_object_get(doc, "scope") != NULL && sc == NULL))
 		goto out;
 	if (!porten_token_cache_fresh(now, (int64_t)json_integer_value(ea),
-	                              (int64_t)json_integer_value(ei))) {
+	                              (int64_t)json_integer_value(ei)) ||
+	    (int64_t)json_integer_value(ea) - now <= min_left) {
 		r = PORTEN_ERR_NOT_FOUND;
 		goto out;
 	}
@@ -183,6 +239,7 @@ porten_token_cache_get(const char *dir, const char *key, int64_t now,
 	*expires_at = (int64_t)json_integer_value(ea);
 	r = 0;
 out:
+	porten_json_wipe_string(doc, "access_token");
 	json_decref(doc);
 	if (data != NULL) {
 		porten_wipe(data, len);
@@ -206,10 +263,13 @@ porten_token_cache_put(const char *dir, const char *key, const struct porten_cli
 	if (tok == NULL || tok->access_token == NULL || tok->expires_in <= 0 ||
 	    tok->expires_in > INT32_MAX)
 		return PORTEN_ERR_INVALID;
+	/* Never into a directory others can write to (they could plant or swap entries). */
 	if (porten_mkdirs(dir, 0700) != 0)
 		return PORTEN_ERR_IO;
+	if (porten_token_cache_dir_check(dir, NULL, 0) != 0)
+		return PORTEN_ERR_CONFLICT;
 	r = PORTEN_ERR_NOMEM;
-	doc = json_pack("{s:s, s:s, s:I, s:s?, s:I}", "access_token", tok->access_token,
+	doc = json_pack("{s:s, s:s, s:I, s:s*, s:I}", "access_token", tok->access_token,
 	                "token_type", tok->token_type != NULL ? tok->token_type : "Bearer",
 	                "expires_in", (json_int_t)tok->expires_in, "scope", tok->scope,
 	                "expires_at", (json_int_t)(now + tok->expires_in));
@@ -221,6 +281,7 @@ out:
 		porten_wipe(text, strlen(text));
 		free(text);
 	}
+	porten_json_wipe_string(doc, "access_token");
 	json_decref(doc);
 	return r;
 }

@@ -124,25 +124,27 @@ porten_buf_detach(struct porten_buf *b, size_t *len)
 }
 
 int
-porten_file_read(const char *path, size_t max, char **out, size_t *len)
+porten_fd_read(int fd, size_t max, char **out, size_t *len)
 {
 	struct porten_buf b;
 	char chunk[65536];
-	FILE *f;
-	size_t n;
-	int r = PORTEN_ERR_IO;
+	ssize_t n;
+	int r;
 
 	*out = NULL;
 	porten_buf_init(&b, max);
-	if ((f = fopen(path, "rb")) == NULL)
-		return errno == ENOENT ? PORTEN_ERR_NOT_FOUND : PORTEN_ERR_IO;
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
-		if ((r = porten_buf_append(&b, chunk, n)) != 0)
+	for (;;) {
+		n = read(fd, chunk, sizeof(chunk));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = PORTEN_ERR_IO;
 			goto out;
-	}
-	if (ferror(f)) {
-		r = PORTEN_ERR_IO;
-		goto out;
+		}
+		if (n == 0)
+			break;
+		if ((r = porten_buf_append(&b, chunk, (size_t)n)) != 0)
+			goto out;
 	}
 	if (porten_buf_append(&b, "", 0) != 0) {  /* ensure allocation for empty files */
 		r = PORTEN_ERR_NOMEM;
@@ -151,8 +153,23 @@ porten_file_read(const char *path, size_t max, char **out, size_t *len)
 	*out = porten_buf_detach(&b, len);
 	r = 0;
 out:
-	fclose(f);
+	porten_wipe(chunk, sizeof(chunk));
+	if (b.data != NULL)
+		porten_wipe(b.data, b.len);
 	porten_buf_release(&b);
+	return r;
+}
+
+int
+porten_file_read(const char *path, size_t max, char **out, size_t *len)
+{
+	int fd, r;
+
+	*out = NULL;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return errno == ENOENT ? PORTEN_ERR_NOT_FOUND : PORTEN_ERR_IO;
+	r = porten_fd_read(fd, max, out, len);
+	close(fd);
 	return r;
 }
 
@@ -165,11 +182,13 @@ porten_file_write_atomic(const char *path, const void *data, size_t len, unsigne
 	size_t off = 0;
 	int fd = -1, dfd, r = PORTEN_ERR_IO;
 
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof(tmp))
+	/* A fresh name made with O_CREAT | O_EXCL (mkstemp): nothing planted in the directory,
+	 * a symlink least of all, is ever opened or followed. */
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path) >= (int)sizeof(tmp))
 		return PORTEN_ERR_TOO_LARGE;
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)) < 0)
+	if ((fd = mkstemp(tmp)) < 0)
 		return PORTEN_ERR_IO;
-	if (fchmod(fd, mode) != 0)
+	if (fcntl(fd, F_SETFD, FD_CLOEXEC) != 0 || fchmod(fd, mode) != 0)
 		goto out;
 	while (off < len) {
 		w = write(fd, (const char *)data + off, len - off);

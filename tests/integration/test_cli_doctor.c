@@ -445,6 +445,23 @@ built_from_client_settings(void **state)
 		h_fail("exit %d:\n%s", rc, out);
 	H_ASSERT_INT(run_doctor(usage, NULL, &out), 2);
 	H_ASSERT_INT(run_doctor(unreadable, NULL, &out), 3);
+	/* a client file past CLIENT_FILE_MAX (256 KiB; here the client and then blanks, valid
+	 * JSON) is not read: exit 3 */
+	{
+		char *text = json_dumps(json_object_get(clients, CL_X5C), 0);
+		size_t tn = text != NULL ? strlen(text) : 0, n = 300 * 1024;
+		char *big = malloc(n);
+
+		if (text == NULL || big == NULL || tn >= n)
+			h_fail("out of memory");
+		memset(big, ' ', n);
+		memcpy(big, text, tn);
+		free(text);
+		h_write_file(cpath, big, n);
+		free(big);
+		H_ASSERT_INT(run_doctor(ok, NULL, &out), 3);
+		H_ASSERT_STR(out, "");
+	}
 }
 
 int

@@ -67,6 +67,28 @@ check "and replaced" "$py -c \"import json; assert json.load(open('$cache/$f'))[
 t5=$(tok --cache-dir "$dir/c1")
 check "--cache-dir" "[ -n '$t5' ] && [ '$t5' != '$t4' ] && [ \$(ls '$dir/c1' | wc -l) -eq 1 ]"
 
+# A cache directory others can write to (or a symlink) is not used: one warning line, the
+# token still printed, nothing written there.
+mkdir -p "$dir/ww" && chmod 0777 "$dir/ww"
+rc=0; t=$(tok --cache-dir "$dir/ww" 2>"$dir/e") || rc=$?
+check "world-writable cache dir: token anyway (rc $rc)" "[ $rc -eq 0 ] && [ -n '$t' ]"
+check "world-writable cache dir: one warning line" "[ \$(wc -l < '$dir/e') -eq 1 ] && grep -q \"^porten token: warning: the token cache '$dir/ww' is not used: it is writable by everyone\" '$dir/e'"
+check "world-writable cache dir: nothing written" "[ \$(ls -A '$dir/ww' | wc -l) -eq 0 ]"
+ln -s "$dir/c1" "$dir/c1-link"
+rc=0; tok --cache-dir "$dir/c1-link" >/dev/null 2>"$dir/e" || rc=$?
+check "symlinked cache dir: warned, not used (rc $rc)" "[ $rc -eq 0 ] && grep -q 'is not used: it is a symbolic link' '$dir/e'"
+
+# A bearer token to another machine over plain http: one warning line, not refused.
+rc=0; t=$("$porten" token --token a.b.c --authz http://10.1.2.3/ 2>"$dir/e") || rc=$?
+check "plain http to another host: token printed (rc $rc)" "[ $rc -eq 0 ] && [ '$t' = a.b.c ]"
+check "plain http to another host: one warning line" "[ \$(wc -l < '$dir/e') -eq 1 ] && grep -q '^porten token: warning: --authz http://10.1.2.3/ is plain HTTP to another machine' '$dir/e'"
+"$porten" token --token a.b.c --freg http://user@example.org:8080/x >/dev/null 2>"$dir/e"
+check "plain http --freg to another host warns" "grep -q 'warning: --freg http://user@example.org:8080/x is plain HTTP' '$dir/e'"
+for u in http://127.0.0.1:1/ http://127.9.8.7/ http://localhost:8/x http://LOCALHOST/ 'http://[::1]:7/' https://10.1.2.3/; do
+	"$porten" token --token a.b.c --authz "$u" --freg "$u" >/dev/null 2>"$dir/e"
+	check "no warning for $u" "[ ! -s '$dir/e' ]"
+done
+
 # --json: the token response.
 check "--json fields" "tok --no-cache --json | $py -c \"import json,sys; d=json.load(sys.stdin); assert list(d) == ['access_token', 'token_type', 'expires_in', 'scope'] and d['token_type'] == 'Bearer' and 0 < d['expires_in'] <= 120 and d['scope'] == '$pkg', d\""
 check "--json from the cache" "tok --json | $py -c \"import json,sys; d=json.load(sys.stdin); assert d['access_token'] == '$t4' and 0 < d['expires_in'] <= 120, d\""

@@ -36,6 +36,7 @@ stop() {  # SIGTERM; the process must exit 0 within 10 s (its stdout closes when
 start
 sb=$dir/sb/sandbox.json
 check "sandbox.json exists" "[ -s '$sb' ]"
+check "sandbox.json is 0600 (it holds the PKCS#12 password)" "[ \$(stat -c %a '$sb') = 600 ]"
 check "sandbox.json fields, one consumer per package, tokens and feeds" "/usr/bin/python3 - '$sb' <<'PY'
 import json, os, ssl, sys, time, uuid, urllib.request, urllib.parse, urllib.error
 import jwt

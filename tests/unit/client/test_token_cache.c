@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -176,7 +177,7 @@ test_files(void **state)
 	snprintf(cdir, sizeof(cdir), "%s/cache/sub/porten", dir);
 	key_of(URL, &cert_cr, "a:b", NULL, NULL, key);
 	snprintf(path, sizeof(path), "%s/%s.json", cdir, key);
-	assert_int_equal(porten_token_cache_get(cdir, key, T0, &got, &exp_at), PORTEN_ERR_NOT_FOUND);
+	assert_int_equal(porten_token_cache_get(cdir, key, T0, 0, &got, &exp_at), PORTEN_ERR_NOT_FOUND);
 
 	tok.access_token = (char *)"eyJ.secret.token";
 	tok.token_type = (char *)"Bearer";
@@ -192,7 +193,7 @@ test_files(void **state)
 	                          "\"expires_in\":120,\"scope\":\"a:b\",\"expires_at\":1700000120}");
 	free(data);
 
-	assert_int_equal(porten_token_cache_get(cdir, key, T0 + 107, &got, &exp_at), 0);
+	assert_int_equal(porten_token_cache_get(cdir, key, T0 + 107, 0, &got, &exp_at), 0);
 	assert_string_equal(got.access_token, "eyJ.secret.token");
 	assert_string_equal(got.token_type, "Bearer");
 	assert_string_equal(got.scope, "a:b");
@@ -200,18 +201,18 @@ test_files(void **state)
 	assert_int_equal(exp_at, T0 + 120);
 	porten_client_token_clear(&got);
 	/* 12 s left of 120: stale. */
-	assert_int_equal(porten_token_cache_get(cdir, key, T0 + 108, &got, &exp_at), PORTEN_ERR_NOT_FOUND);
+	assert_int_equal(porten_token_cache_get(cdir, key, T0 + 108, 0, &got, &exp_at), PORTEN_ERR_NOT_FOUND);
 	assert_null(got.access_token);
 
 	/* Corrupt files are a miss; the next store replaces them. */
 	write_text(path, "{\"access_token\":\"x\",\"token_type\":");
-	assert_int_equal(porten_token_cache_get(cdir, key, T0, &got, &exp_at), PORTEN_ERR_INVALID);
+	assert_int_equal(porten_token_cache_get(cdir, key, T0, 0, &got, &exp_at), PORTEN_ERR_INVALID);
 	write_text(path, "{\"access_token\":\"x\",\"token_type\":\"Bearer\",\"expires_in\":\"120\",\"expires_at\":1700000120}");
-	assert_int_equal(porten_token_cache_get(cdir, key, T0, &got, &exp_at), PORTEN_ERR_INVALID);
+	assert_int_equal(porten_token_cache_get(cdir, key, T0, 0, &got, &exp_at), PORTEN_ERR_INVALID);
 	write_text(path, "{\"access_token\":\"x\",\"access_token\":\"y\",\"token_type\":\"Bearer\",\"expires_in\":120,\"expires_at\":1700000120}");
-	assert_int_equal(porten_token_cache_get(cdir, key, T0, &got, &exp_at), PORTEN_ERR_INVALID);
+	assert_int_equal(porten_token_cache_get(cdir, key, T0, 0, &got, &exp_at), PORTEN_ERR_INVALID);
 	assert_int_equal(porten_token_cache_put(cdir, key, &tok, T0), 0);
-	assert_int_equal(porten_token_cache_get(cdir, key, T0, &got, &exp_at), 0);
+	assert_int_equal(porten_token_cache_get(cdir, key, T0, 0, &got, &exp_at), 0);
 	porten_client_token_clear(&got);
 
 	/* Nothing without a lifetime; keys are 64 hex digits, never a path. */
@@ -219,12 +220,182 @@ test_files(void **state)
 	assert_int_equal(porten_token_cache_put(cdir, key, &tok, T0), PORTEN_ERR_INVALID);
 	tok.expires_in = 120;
 	assert_int_equal(porten_token_cache_put(cdir, "../../etc/passwd", &tok, T0), PORTEN_ERR_INVALID);
-	assert_int_equal(porten_token_cache_get(cdir, "ABCDEF", T0, &got, &exp_at), PORTEN_ERR_INVALID);
+	assert_int_equal(porten_token_cache_get(cdir, "ABCDEF", T0, 0, &got, &exp_at), PORTEN_ERR_INVALID);
 
 	assert_int_equal(porten_token_cache_drop(cdir, key), 0);
 	assert_int_equal(access(path, F_OK), -1);
 	assert_int_equal(porten_token_cache_drop(cdir, key), 0);
-	assert_int_equal(porten_token_cache_get(cdir, key, T0, &got, &exp_at), PORTEN_ERR_NOT_FOUND);
+	assert_int_equal(porten_token_cache_get(cdir, key, T0, 0, &got, &exp_at), PORTEN_ERR_NOT_FOUND);
+}
+
+/* A token file written by hand (as an attacker would plant one). */
+static void
+plant(const char *p)
+{
+	write_text(p, "{\"access_token\":\"planted\",\"token_type\":\"Bearer\",\"expires_in\":3600,"
+	              "\"expires_at\":1700003600}");
+}
+
+static struct porten_client_token
+sample_token(int64_t lifetime)
+{
+	struct porten_client_token tok = { 0 };
+
+	tok.access_token = (char *)"eyJ.secret.token";
+	tok.token_type = (char *)"Bearer";
+	tok.expires_in = lifetime;
+	return tok;
+}
+
+/* A directory others can write to, or that is not ours, or a symlink: never used. */
+static void
+test_unsafe_dir(void **state)
+{
+	struct porten_client_token tok = sample_token(3600), got = { 0 };
+	char cdir[400], link[400], p[600], key[65], why[200];
+	int64_t exp_at = 0;
+	char *data = NULL;
+	size_t len;
+
+	(void)state;
+	key_of(URL, &cert_cr, "unsafe:dir", NULL, NULL, key);
+	snprintf(cdir, sizeof(cdir), "%s/unsafe", dir);
+	assert_int_equal(porten_token_cache_dir_check(cdir, why, sizeof(why)), PORTEN_ERR_NOT_FOUND);
+	assert_int_equal(porten_token_cache_put(cdir, key, &tok, T0), 0);
+	assert_int_equal(porten_token_cache_dir_check(cdir, why, sizeof(why)), 0);
+	assert_int_equal(porten_token_cache_get(cdir, key, T0, 0, &got, &exp_at), 0);
+	porten_client_token_clear(&got);
+
+	/* world-writable (as /tmp): the stored token is not returned, nothing is written */
+	assert_int_equal(chmod(cdir, 01777), 0);
+	assert_int_equal(porten_token_cache_dir_check(cdir, why, sizeof(why)), PORTEN_ERR_CONFLICT);
+	assert_non_null(strstr(why, "writable by everyone"));
+	assert_int_not_equal(porten_token_cache_get(cdir, key, T0, 0, &got, &exp_at), 0);
+	assert_null(got.access_token);
+	snprintf(p, sizeof(p), "%s/%s.json", cdir, key);
+	plant(p);
+	assert_int_not_equal(porten_token_cache_get(cdir, key, T0, 0, &got, &exp_at), 0);
+	assert_null(got.access_token);
+	assert_int_equal(porten_token_cache_put(cdir, key, &tok, T0), PORTEN_ERR_CONFLICT);
+	assert_int_equal(porten_file_read(p, 65536, &data, &len), 0);
+	assert_non_null(strstr(data, "planted"));
+	free(data);
+
+	/* group-writable: the same */
+	assert_int_equal(chmod(cdir, 0770), 0);
+	assert_int_equal(porten_token_cache_dir_check(cdir, why, sizeof(why)), PORTEN_ERR_CONFLICT);
+	assert_non_null(strstr(why, "its group"));
+	assert_int_not_equal(porten_token_cache_get(cdir, key, T0, 0, &got, &exp_at), 0);
+	assert_null(got.access_token);
+
+	/* a symlink to a good directory is not used either */
+	assert_int_equal(chmod(cdir, 0700), 0);
+	assert_int_equal(porten_token_cache_get(cdir, key, T0, 0, &got, &exp_at), 0);
+	porten_client_token_clear(&got);
+	snprintf(link, sizeof(link), "%s/unsafe-link", dir);
+	assert_int_equal(symlink(cdir, link), 0);
+	assert_int_equal(porten_token_cache_dir_check(link, why, sizeof(why)), PORTEN_ERR_CONFLICT);
+	assert_non_null(strstr(why, "symbolic link"));
+	assert_int_not_equal(porten_token_cache_get(link, key, T0, 0, &got, &exp_at), 0);
+	assert_null(got.access_token);
+	assert_int_equal(porten_token_cache_put(link, key, &tok, T0), PORTEN_ERR_CONFLICT);
+}
+
+static void
+on_alarm(int sig)
+{
+	(void)sig;
+	fail_msg("porten_token_cache_get blocked on a FIFO");
+}
+
+/* A FIFO in place of an entry is a miss at once (no open that waits for a writer), and
+ * the next store replaces it. */
+static void
+test_fifo_entry(void **state)
+{
+	struct porten_client_token tok = sample_token(3600), got = { 0 };
+	char cdir[400], p[600], key[65];
+	int64_t exp_at = 0;
+	struct stat st;
+
+	(void)state;
+	key_of(URL, &cert_cr, "fifo:entry", NULL, NULL, key);
+	snprintf(cdir, sizeof(cdir), "%s/fifo", dir);
+	assert_int_equal(porten_mkdirs(cdir, 0700), 0);
+	snprintf(p, sizeof(p), "%s/%s.json", cdir, key);
+	assert_int_equal(mkfifo(p, 0600), 0);
+	signal(SIGALRM, on_alarm);
+	alarm(5);
+	assert_int_equal(porten_token_cache_get(cdir, key, T0, 0, &got, &exp_at), PORTEN_ERR_INVALID);
+	alarm(0);
+	assert_null(got.access_token);
+	assert_int_equal(porten_token_cache_put(cdir, key, &tok, T0), 0);
+	assert_int_equal(lstat(p, &st), 0);
+	assert_true(S_ISREG(st.st_mode));
+	assert_int_equal(porten_token_cache_get(cdir, key, T0, 0, &got, &exp_at), 0);
+	assert_string_equal(got.access_token, "eyJ.secret.token");
+	porten_client_token_clear(&got);
+}
+
+/* An entry that is a symlink is neither read through nor written through. */
+static void
+test_symlinked_entry(void **state)
+{
+	struct porten_client_token tok = sample_token(3600), got = { 0 };
+	char cdir[400], p[600], victim[400], key[65], *data = NULL;
+	int64_t exp_at = 0;
+	struct stat st;
+	size_t len;
+
+	(void)state;
+	key_of(URL, &cert_cr, "symlinked:entry", NULL, NULL, key);
+	snprintf(cdir, sizeof(cdir), "%s/symlinked", dir);
+	snprintf(victim, sizeof(victim), "%s/victim.json", dir);
+	assert_int_equal(porten_mkdirs(cdir, 0700), 0);
+	plant(victim);
+	snprintf(p, sizeof(p), "%s/%s.json", cdir, key);
+	assert_int_equal(symlink(victim, p), 0);
+	assert_int_equal(porten_token_cache_get(cdir, key, T0, 0, &got, &exp_at), PORTEN_ERR_INVALID);
+	assert_null(got.access_token);
+	assert_int_equal(porten_token_cache_put(cdir, key, &tok, T0), 0);
+	assert_int_equal(lstat(p, &st), 0);
+	assert_true(S_ISREG(st.st_mode));
+	assert_int_equal(porten_file_read(victim, 65536, &data, &len), 0);
+	assert_non_null(strstr(data, "planted"));
+	free(data);
+}
+
+/* A caller that needs the token for a while asks for more left than the freshness rule. */
+static void
+test_min_left(void **state)
+{
+	struct porten_client_token tok = sample_token(120), got = { 0 };
+	char cdir[400], key[65];
+	int64_t exp_at = 0;
+
+	(void)state;
+	key_of(URL, &cert_cr, "min:left", NULL, NULL, key);
+	snprintf(cdir, sizeof(cdir), "%s/minleft", dir);
+	assert_int_equal(porten_token_cache_put(cdir, key, &tok, T0), 0);
+	/* 120 s lifetime, 30 s wanted: more than 30 must remain */
+	assert_int_equal(porten_token_cache_get(cdir, key, T0 + 89, 30, &got, &exp_at), 0);
+	assert_int_equal(exp_at, T0 + 120);
+	porten_client_token_clear(&got);
+	assert_int_equal(porten_token_cache_get(cdir, key, T0 + 90, 30, &got, &exp_at), PORTEN_ERR_NOT_FOUND);
+	assert_null(got.access_token);
+	/* without the wish the freshness rule (more than 12 s) still hands it out */
+	assert_int_equal(porten_token_cache_get(cdir, key, T0 + 90, 0, &got, &exp_at), 0);
+	porten_client_token_clear(&got);
+	/* a wish below the rule does not loosen it */
+	assert_int_equal(porten_token_cache_get(cdir, key, T0 + 108, 5, &got, &exp_at), PORTEN_ERR_NOT_FOUND);
+	/* one hour, 600 s wanted (the rule alone: 360) */
+	tok.expires_in = 3600;
+	assert_int_equal(porten_token_cache_put(cdir, key, &tok, T0), 0);
+	assert_int_equal(porten_token_cache_get(cdir, key, T0 + 2999, 600, &got, &exp_at), 0);
+	porten_client_token_clear(&got);
+	assert_int_equal(porten_token_cache_get(cdir, key, T0 + 3000, 600, &got, &exp_at), PORTEN_ERR_NOT_FOUND);
+	assert_int_equal(porten_token_cache_get(cdir, key, T0 + 3000, 0, &got, &exp_at), 0);
+	porten_client_token_clear(&got);
 }
 
 static void
@@ -310,6 +481,10 @@ main(void)
 		cmocka_unit_test(test_key),
 		cmocka_unit_test(test_fresh),
 		cmocka_unit_test(test_files),
+		cmocka_unit_test(test_unsafe_dir),
+		cmocka_unit_test(test_fifo_entry),
+		cmocka_unit_test(test_symlinked_entry),
+		cmocka_unit_test(test_min_left),
 		cmocka_unit_test(test_dir),
 		cmocka_unit_test(test_p12),
 	};
