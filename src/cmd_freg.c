@@ -325,6 +325,16 @@ freg_stop(struct freg_running *h)
 	free(h);
 }
 
+int
+freg_running_example_pid(struct freg_running *h, char pid[12])
+{
+	size_t n = 0;
+
+	if (freg_register_count(h->reg, &n) != 0 || n == 0)
+		return PORTEN_ERR_NOT_FOUND;
+	return freg_register_pick(h->reg, n / 2, pid);
+}
+
 void
 freg_running_release_jobs(struct freg_running *h)
 {

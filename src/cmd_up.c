@@ -343,11 +343,40 @@ freg_start_main(void *arg)
 	return NULL;
 }
 
+/* How the reader should call this porten: "porten" when that is what PATH finds,
+ * else the absolute path of this executable, so the next steps can be pasted as they are. */
 static void
-print_ready(const struct sandbox *sb, double secs)
+self_name(char *out, size_t sz)
 {
-	char ca[PATH_MAX + 16], json[PATH_MAX + 16];
-	const char *self = "porten";
+	char exe[PATH_MAX], cand[PATH_MAX], real[PATH_MAX];
+	const char *path = getenv("PATH");
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	snprintf(out, sz, "porten");
+	if (n <= 0)
+		return;
+	exe[n] = '\0';
+	while (path != NULL && *path != '\0') {
+		const char *colon = strchr(path, ':');
+		int len = colon != NULL ? (int)(colon - path) : (int)strlen(path);
+
+		if (len > 0 && snprintf(cand, sizeof(cand), "%.*s/porten", len, path) < (int)sizeof(cand) &&
+		    access(cand, X_OK) == 0) {
+			if (realpath(cand, real) != NULL && strcmp(real, exe) == 0)
+				return;
+			break;                   /* PATH finds another porten first */
+		}
+		path = colon != NULL ? colon + 1 : NULL;
+	}
+	snprintf(out, sz, "%s", exe);
+}
+
+static void
+print_ready(const struct sandbox *sb, const char *pid, double secs)
+{
+	char ca[PATH_MAX + 16], json[PATH_MAX + 16], self[PATH_MAX];
+
+	self_name(self, sizeof(self));
 
 	path_in(ca, sizeof(ca), sb->dir, "tls/ca.pem");
 	path_in(json, sizeof(json), sb->dir, "sandbox.json");
@@ -362,11 +391,11 @@ print_ready(const struct sandbox *sb, double secs)
 	       "  %s token                                  # an access token for Demo kommune\n"
 	       "  %s feed --max-events 5                    # the first events of its feed\n"
 	       "  %s feed --follow --pointer feed.pos       # follow it, resumable\n"
-	       "  %s person ID --part person-basis          # look a person up\n"
+	       "  %s person %s --part navn         # look a person up\n"
 	       "  curl --cacert %s %s.well-known/oauth-authorization-server\n"
 	       "Stop with Ctrl-C.\n",
 	       secs, sb->authz_url, sb->issuer, sb->freg_url, sb->persons, sb->simulate, ca, json,
-	       json, self, self, self, self, ca, sb->authz_url);
+	       json, self, self, self, self, pid, ca, sb->authz_url);
 	fflush(stdout);
 }
 
@@ -586,7 +615,13 @@ join:
 		ex = PORTEN_EXIT_CONFIG;
 		goto out;
 	}
-	print_ready(sb, (double)(porten_mono_ns() - t0) / 1e9);
+	{
+		char pid[12] = "ID";
+
+		if (freg_running_example_pid(fj.h, pid) != 0)
+			snprintf(pid, sizeof(pid), "ID");
+		print_ready(sb, pid, (double)(porten_mono_ns() - t0) / 1e9);
+	}
 	while (sigwait(&stopset, &sig) != 0)
 		;
 	fprintf(stderr, "porten up: stopping\n");

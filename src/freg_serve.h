@@ -19,6 +19,8 @@ struct freg_running;
 int freg_start(const struct freg_opts *o, struct freg_running **out, char *url, size_t urlsz);
 void freg_stop(struct freg_running *h);
 void freg_running_release_jobs(struct freg_running *h);
+/* The identifier of a person in the register, for examples; PORTEN_ERR_NOT_FOUND when empty. */
+int freg_running_example_pid(struct freg_running *h, char pid[12]);
 
 /* Runs the server until SIGINT/SIGTERM; on_ready (may be NULL) gets the base URL once
  * listening. Returns an exit status. */
