@@ -1,6 +1,7 @@
 # Unit tests: tests/unit/<module>/test_*.c, one executable each, label "unit".
 # Integration tests: tests/integration/test_*.c, linked with the harness, label "integration".
 # Fuzz corpus replay: tests/fuzz/fuzz_*.c replayed over tests/fuzz/corpus/<name>/, label "fuzz".
+# PostgreSQL: tests/pg/test_*.c, label "pg" (skipped unless PORTEN_TEST_PG is set).
 if(NOT CMOCKA_FOUND)
   message(WARNING "cmocka not found: tests are not built")
   return()
@@ -38,6 +39,23 @@ foreach(t IN LISTS integration_tests)
   add_dependencies(${target} porten)
   add_test(NAME ${target} COMMAND ${target})
   set_tests_properties(${target} PROPERTIES LABELS integration TIMEOUT 600)
+endforeach()
+
+# PostgreSQL tests: tests/pg/test_*.c, linked with the harness and tests/pg's helpers,
+# label "pg". They read a server's URI from env PORTEN_TEST_PG and exit 77 (skipped)
+# without it; each works in databases of its own, so they run in parallel.
+file(GLOB pg_tests CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/pg/test_*.c)
+file(GLOB pg_helpers CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/pg/pgtest.c)
+foreach(t IN LISTS pg_tests)
+  get_filename_component(name ${t} NAME_WE)
+  set(target pg_${name})
+  add_executable(${target} ${t} ${pg_helpers})
+  target_include_directories(${target} PRIVATE ${CMAKE_SOURCE_DIR}/tests ${CMAKE_SOURCE_DIR}/tests/pg)
+  target_link_libraries(${target} PRIVATE porten_harness)
+  target_compile_definitions(${target} PRIVATE PORTEN_CLUSTER_SCRIPT="${CMAKE_SOURCE_DIR}/scripts/pg-cluster.sh")
+  add_dependencies(${target} porten)
+  add_test(NAME ${target} COMMAND ${target})
+  set_tests_properties(${target} PROPERTIES LABELS pg TIMEOUT 900 SKIP_RETURN_CODE 77)
 endforeach()
 
 # Scripts (shell or Python) that drive the binary black-box.

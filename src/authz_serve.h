@@ -7,7 +7,7 @@
 /* porten authz's configuration; also built by porten up. */
 struct authz_opts {
 	const char *listen, *issuer, *data, *db, *seed, *log_level, *cert_env;
-	const char *trust_anchors, *intermediates, *tls_cert, *tls_key;
+	const char *trust_anchors, *intermediates, *tls_cert, *tls_key, *keys_secret;
 	struct opt_list crl, cert_policy;
 	int plain_http, threads, token_lifetime, fake_now, strict_iat, omit_unspecified_aud;
 	int aud_without_slash;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "porten/authz.h"
 #include "porten/buf.h"
@@ -14,6 +15,7 @@
 #include "porten/limits.h"
 #include "porten/log.h"
 #include "porten/pki.h"
+#include "porten/seal.h"
 #include "authz_serve.h"
 #include "commands.h"
 #include "server_tls.h"
@@ -26,9 +28,10 @@ static const struct opt authz_opts_table[] = {
 	{ "cert-policy", "OID", OPT_LIST, OFF(cert_policy), "accepted certificate policy on x5c leaves; OID.* accepts any OID below it" },
 	{ "crl", "FILE", OPT_LIST, OFF(crl), "certificate revocation list (PEM or DER) for the x5c chains" },
 	{ "data", "DIR", OPT_STRING, OFF(data), "data directory: SQLite database, signing keys, generated TLS certificates" },
-	{ "db", "URI", OPT_STRING, OFF(db), "store URI instead of DIR/authz.db: sqlite:PATH or memory:" },
+	{ "db", "URI", OPT_STRING, OFF(db), "store URI instead of DIR/authz.db: sqlite:PATH, memory: or postgresql://... (several instances may share one PostgreSQL database; docs/operations.md)" },
 	{ "fake-now", "UNIX", OPT_INT, OFF(fake_now), "pin the clock (testing aid)", 1 },
 	{ "intermediates", "PEM", OPT_STRING, OFF(intermediates), "intermediate CA certificates that complete leaf-only x5c chains" },
+	{ "keys-secret", "FILE", OPT_STRING, OFF(keys_secret), "with a PostgreSQL --db: the secret (32+ random bytes, mode 0600, the same file on every instance) that seals the signing keys kept in the database" },
 	{ "issuer", "URL", OPT_STRING, OFF(issuer), "issuer identifier, byte-exact as clients put it in aud, e.g. https://test.maskinporten.no/" },
 	{ "listen", "HOST:PORT", OPT_STRING, OFF(listen), "address to listen on (port 0 picks a free port)" },
 	{ "log-level", "LEVEL", OPT_STRING, OFF(log_level), "error, warn, info (default: one access line per request) or debug" },
@@ -105,6 +108,44 @@ fail:
 	return r;
 }
 
+/* The sealing key of --keys-secret: the file must be readable by its owner only, as the
+ * key files of DIR/keys are (mode 0600). */
+static int
+load_keys_secret(const char *path, unsigned char key[PORTEN_SEAL_KEY_SIZE])
+{
+	struct stat st;
+	char *data = NULL;
+	size_t len = 0;
+	int r;
+
+	if (path == NULL) {
+		fprintf(stderr, "porten authz: with a PostgreSQL --db the signing keys are kept in the "
+		        "database, sealed: give --keys-secret FILE, the same file on every instance "
+		        "(make one with: head -c 32 /dev/urandom > FILE && chmod 600 FILE)\n");
+		return PORTEN_ERR_USAGE;
+	}
+	if (stat(path, &st) != 0) {
+		fprintf(stderr, "porten authz: cannot read --keys-secret '%s'\n", path);
+		return PORTEN_ERR_IO;
+	}
+	if ((st.st_mode & 077) != 0) {
+		fprintf(stderr, "porten authz: --keys-secret '%s' is readable by others (mode %03o); "
+		        "chmod 600 it\n", path, (unsigned)(st.st_mode & 0777));
+		return PORTEN_ERR_INVALID;
+	}
+	if ((r = porten_file_read(path, PORTEN_SEAL_SECRET_MAX + 1, &data, &len)) != 0) {
+		fprintf(stderr, "porten authz: cannot read --keys-secret '%s': %s\n", path, porten_strerror(r));
+		return r;
+	}
+	r = porten_seal_key(data, len, key);
+	if (r != 0)
+		fprintf(stderr, "porten authz: --keys-secret '%s' must hold %d to %d bytes\n", path,
+		        PORTEN_SEAL_SECRET_MIN, PORTEN_SEAL_SECRET_MAX);
+	porten_wipe(data, len);
+	free(data);
+	return r;
+}
+
 struct authz_running {
 	porten_store *store;
 	porten_trust *trust;
@@ -133,6 +174,9 @@ authz_start(const struct authz_opts *o, struct authz_running **out, char *url, s
 	struct porten_http_config hc;
 	struct authz_running *h;
 	char host[256], uri[PATH_MAX + 16], keydir[PATH_MAX], errbuf[4096];
+	unsigned char seal[PORTEN_SEAL_KEY_SIZE];
+	bool keys_in_db = o->db != NULL && (strncmp(o->db, "postgresql://", 13) == 0 ||
+	                                    strncmp(o->db, "postgres://", 11) == 0);
 	unsigned port;
 	size_t changed;
 	int r, ex = PORTEN_EXIT_FAILURE;
@@ -164,20 +208,30 @@ authz_start(const struct authz_opts *o, struct authz_running **out, char *url, s
 		fprintf(stderr, "porten authz: --token-lifetime must be 1 to %d seconds\n", PORTEN_TOKEN_LIFETIME_MAX);
 		return PORTEN_EXIT_USAGE;
 	}
+	if (keys_in_db && (r = load_keys_secret(o->keys_secret, seal)) != 0)
+		return r == PORTEN_ERR_USAGE ? PORTEN_EXIT_USAGE : PORTEN_EXIT_CONFIG;
+	if (!keys_in_db && o->keys_secret != NULL) {
+		fprintf(stderr, "porten authz: --keys-secret is for a PostgreSQL --db; other stores keep the keys in DIR/keys\n");
+		return PORTEN_EXIT_USAGE;
+	}
 	if (o->fake_now > 0)
 		porten_clock_pin(o->fake_now);
 	if (o->data && porten_mkdirs(o->data, 0700) != 0) {
 		fprintf(stderr, "porten authz: cannot create data directory '%s'\n", o->data);
 		return PORTEN_EXIT_CONFIG;
 	}
-	if ((h = calloc(1, sizeof(*h))) == NULL)
+	if ((h = calloc(1, sizeof(*h))) == NULL) {
+		porten_wipe(seal, sizeof(seal));
 		return PORTEN_EXIT_FAILURE;
+	}
 	if (o->db)
 		snprintf(uri, sizeof(uri), "%s", o->db);
 	else
 		snprintf(uri, sizeof(uri), "sqlite:%s/authz.db", o->data);
 	if ((r = porten_store_open(uri, &h->store)) != 0) {
-		fprintf(stderr, "porten authz: cannot open store '%s': %s\n", uri, porten_strerror(r));
+		/* Never print a PostgreSQL URI: it may hold a password. */
+		fprintf(stderr, "porten authz: cannot open store '%s': %s\n", keys_in_db ? "postgresql://..." : uri,
+		        porten_strerror(r));
 		ex = r == PORTEN_ERR_UNAVAILABLE ? PORTEN_EXIT_UNAVAILABLE : PORTEN_EXIT_CONFIG;
 		goto fail;
 	}
@@ -198,14 +252,18 @@ authz_start(const struct authz_opts *o, struct authz_running **out, char *url, s
 	snprintf(keydir, sizeof(keydir), "%s/keys", o->data ? o->data : ".");
 	cfg.key_dir = keydir;
 	cfg.store = h->store;
+	cfg.keys_seal_key = keys_in_db ? seal : NULL;
 	cfg.trust = h->trust;
 	cfg.token_lifetime_default = o->token_lifetime;
 	cfg.accept_aud_without_slash = o->aud_without_slash;
 	cfg.omit_unspecified_aud = o->omit_unspecified_aud;
 	cfg.strict_iat_window = o->strict_iat;
 	cfg.clock_settable = o->fake_now > 0;
-	if ((r = porten_authz_new(&cfg, &h->az)) != 0) {
-		fprintf(stderr, "porten authz: cannot set up signing keys in '%s': %s\n", keydir, porten_strerror(r));
+	r = porten_authz_new(&cfg, &h->az);
+	porten_wipe(seal, sizeof(seal));
+	if (r != 0) {
+		fprintf(stderr, "porten authz: cannot set up signing keys in '%s': %s\n",
+		        keys_in_db ? "the database" : keydir, porten_strerror(r));
 		ex = PORTEN_EXIT_CONFIG;
 		goto fail;
 	}
@@ -236,6 +294,7 @@ authz_start(const struct authz_opts *o, struct authz_running **out, char *url, s
 	*out = h;
 	return PORTEN_EXIT_OK;
 fail:
+	porten_wipe(seal, sizeof(seal));
 	authz_stop(h);
 	return ex;
 }

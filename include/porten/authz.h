@@ -20,6 +20,10 @@ struct porten_authz_config {
 	const char *issuer;              /* exactly as published, e.g. "https://test.maskinporten.no/" */
 	const char *key_dir;             /* signing keys; created 0700 if missing */
 	porten_store *store;             /* borrowed */
+	/* Non-NULL: the signing keys live in the store instead of key_dir (a database that
+	 * several instances share), private keys sealed with these 32 bytes (porten/seal.h;
+	 * copied, wipe yours). */
+	const unsigned char *keys_seal_key;
 	porten_trust *trust;             /* borrowed; NULL: every x5c grant is refused (MP-120) */
 	int token_lifetime_default;      /* seconds; 0 = PORTEN_TOKEN_LIFETIME_DEFAULT */
 	bool accept_aud_without_slash;   /* also accept the issuer without its trailing slash */

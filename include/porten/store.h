@@ -1,7 +1,9 @@
 /* Storage. One opaque handle over a backend chosen by URI:
  *   "sqlite:/path/to/file.db"  SQLite in WAL mode (the embedded default)
  *   "memory:"                  in-process, for tests and throwaway sandboxes
- *   "postgresql://..."         PostgreSQL (later; same interface)
+ *   "postgresql://..."         PostgreSQL, libpq's URI syntax ("postgres://" too), with an
+ *                              optional pool=N parameter (connections; default 8); any
+ *                              number of processes may share one database
  * Thread-safe: any number of threads may call any function concurrently.
  *
  * The administrative model of Maskinporten (scopes, access, clients, client keys,
@@ -26,6 +28,9 @@ enum porten_doc_kind {
 	PORTEN_DOC_DELEGATION,     /* key: "<consumer>\n<supplier>\n<scope>" */
 	PORTEN_DOC_PREFIX,         /* key: scope prefix; {"owner_orgno": ...} */
 	PORTEN_DOC_AUDIT,          /* key: time-ordered id (lib/authz/admin.c); one admin change */
+	PORTEN_DOC_SIGNING_KEY,    /* key: 10-digit sequence number; the authorization server's
+	                            * own signing keys when they live in a shared database
+	                            * (lib/authz/keyring.c), private key sealed */
 	PORTEN_DOC_KIND_COUNT
 };
 

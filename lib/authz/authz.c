@@ -29,11 +29,12 @@ porten_authz_new(const struct porten_authz_config *cfg, porten_authz **out)
 	int r;
 
 	*out = NULL;
-	if (cfg->issuer == NULL || cfg->store == NULL || cfg->key_dir == NULL)
+	if (cfg->issuer == NULL || cfg->store == NULL || (cfg->key_dir == NULL && cfg->keys_seal_key == NULL))
 		return PORTEN_ERR_INVALID;
 	if ((az = calloc(1, sizeof(*az))) == NULL)
 		return PORTEN_ERR_NOMEM;
 	az->cfg = *cfg;
+	az->cfg.keys_seal_key = NULL;       /* not kept: the keyring has its copy */
 	az->issuer = strdup(cfg->issuer);
 	n = strlen(cfg->issuer);
 	if (n > 1 && cfg->issuer[n - 1] == '/')
@@ -50,7 +51,11 @@ porten_authz_new(const struct porten_authz_config *cfg, porten_authz **out)
 		return PORTEN_ERR_CRYPTO;
 	}
 	cn = host_of(cfg->issuer);
-	if ((r = az_keyring_open(cfg->key_dir, cn, porten_now(), &az->keys)) != 0) {
+	if (cfg->keys_seal_key != NULL)
+		r = az_keyring_open_store(cfg->store, cfg->keys_seal_key, cn, porten_now(), &az->keys);
+	else
+		r = az_keyring_open(cfg->key_dir, cn, porten_now(), &az->keys);
+	if (r != 0) {
 		free(cn);
 		porten_authz_free(az);
 		return r;

@@ -13,7 +13,12 @@
  * Processes sharing the directory: writers (open on an empty directory, rotate) hold an
  * exclusive flock on DIR/.lock for the whole change, and a scan holds it shared, so a
  * scan never sees a half-written key (key and certificate without the .json would read as
- * a key that signs from time 0). */
+ * a key that signs from time 0).
+ *
+ * Kept in a store instead (az_keyring_open_store, porten authz on PostgreSQL): the same
+ * sets, read from PORTEN_DOC_SIGNING_KEY documents; writers serialise through the store's
+ * INSERT of the next sequence number instead of the flock, and a refresh re-reads when
+ * the store generation moved instead of the directory mtime. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -34,6 +39,7 @@
 #include "porten/limits.h"
 #include "porten/log.h"
 #include "porten/pki.h"
+#include "porten/seal.h"
 #include "authz/keyring.h"
 
 /* A key stays published this long after its successor activates (its last token expires). */
@@ -73,13 +79,19 @@ struct az_keyring {
 	struct timespec dir_mtim;        /* of the directory when set was read */
 	int racy;
 	_Atomic int64_t checked_ns;      /* porten_mono_ns of the last refresh check */
+	/* Kept in a store instead (az_keyring_open_store): dir is NULL. */
+	porten_store *store;
+	unsigned char seal[PORTEN_SEAL_KEY_SIZE];
+	uint64_t gen;                    /* store generation the set was read at */
 };
 
-/* A key file set found by the directory scan, before its key is loaded. */
+/* A key file set found by the directory scan (or a stored document), before its key is
+ * loaded. */
 struct cand {
 	char kid[KID_SIZE];
 	int64_t created;
 	int64_t activates;
+	const json_t *doc;               /* store: its document */
 };
 
 static int
@@ -205,38 +217,41 @@ out:
 	return r;
 }
 
-/* Loads the key and certificate of c into k; both must hold the key whose thumbprint is kid. */
+/* The RSA private key in pem whose thumbprint is kid. */
 static int
-load_key(const char *dir, const struct cand *c, struct az_key *k)
+load_private(const char *pem, size_t len, const char *where, const char *kid, porten_key **key)
 {
-	char path[PATH_MAX], tp[44], *pem = NULL, *crt = NULL;
-	size_t len = 0, clen;
+	char tp[44];
+
+	*key = NULL;
+	if (porten_key_from_pem(pem, len, key) != 0 || !porten_key_has_private(*key) ||
+	    !porten_key_is_rsa(*key) || porten_key_thumbprint(*key, tp) != 0 || strcmp(tp, kid) != 0) {
+		log_error("keyring: '%s' is not the RSA private key with thumbprint %s", where, kid);
+		porten_key_unref(*key);
+		*key = NULL;
+		return PORTEN_ERR_INVALID;
+	}
+	return 0;
+}
+
+/* Loads key and certificate (PEM) of c into k; both must hold the key whose thumbprint is
+ * kid. where/cwhere name them in log lines. */
+static int
+load_key_pem(const char *pem, size_t len, const char *where, const char *crt, size_t clen,
+             const char *cwhere, const struct cand *c, struct az_key *k)
+{
+	char tp[44];
 	porten_key *ck = NULL;
 	json_t *x5c = NULL, *jwk = NULL;
 	int r;
 
 	memset(k, 0, sizeof(*k));
-	if ((r = path_of(path, sizeof(path), dir, c->kid, ".key.pem")) != 0 ||
-	    (r = porten_file_read(path, PORTEN_FILE_MAX, &pem, &len)) != 0) {
-		log_error("keyring: cannot read '%s': %s", path, porten_strerror(r));
+	if ((r = load_private(pem, len, where, c->kid, &k->key)) != 0)
 		goto out;
-	}
-	if (porten_key_from_pem(pem, len, &k->key) != 0 || !porten_key_has_private(k->key) ||
-	    !porten_key_is_rsa(k->key) || porten_key_thumbprint(k->key, tp) != 0 ||
-	    strcmp(tp, c->kid) != 0) {
-		log_error("keyring: '%s' is not the RSA private key with thumbprint %s", path, c->kid);
-		r = PORTEN_ERR_INVALID;
-		goto out;
-	}
-	if ((r = path_of(path, sizeof(path), dir, c->kid, ".crt.pem")) != 0 ||
-	    (r = porten_file_read(path, PORTEN_FILE_MAX, &crt, &clen)) != 0) {
-		log_error("keyring: cannot read '%s': %s", path, porten_strerror(r));
-		goto out;
-	}
 	if (porten_pki_pem_to_x5c(crt, clen, &x5c) != 0 || json_array_size(x5c) < 1 ||
 	    porten_key_from_pem(crt, clen, &ck) != 0 || porten_key_thumbprint(ck, tp) != 0 ||
 	    strcmp(tp, c->kid) != 0) {
-		log_error("keyring: '%s' is not a certificate of key %s", path, c->kid);
+		log_error("keyring: '%s' is not a certificate of key %s", cwhere, c->kid);
 		r = PORTEN_ERR_INVALID;
 		goto out;
 	}
@@ -261,14 +276,45 @@ out:
 		free(k->x5c);
 		memset(k, 0, sizeof(*k));
 	}
+	porten_key_unref(ck);
+	json_decref(x5c);
+	json_decref(jwk);
+	return r;
+}
+
+/* Loads DIR/<kid>.key.pem and DIR/<kid>.crt.pem into k. */
+static int
+load_key(const char *dir, const struct cand *c, struct az_key *k)
+{
+	char path[PATH_MAX], cpath[PATH_MAX], *pem = NULL, *crt = NULL;
+	size_t len = 0, clen = 0;
+	int r;
+
+	memset(k, 0, sizeof(*k));
+	if ((r = path_of(path, sizeof(path), dir, c->kid, ".key.pem")) != 0 ||
+	    (r = porten_file_read(path, PORTEN_FILE_MAX, &pem, &len)) != 0) {
+		log_error("keyring: cannot read '%s': %s", path, porten_strerror(r));
+		goto out;
+	}
+	if ((r = path_of(cpath, sizeof(cpath), dir, c->kid, ".crt.pem")) != 0 ||
+	    (r = porten_file_read(cpath, PORTEN_FILE_MAX, &crt, &clen)) != 0) {
+		porten_key *key = NULL;
+
+		/* A wrong key file is the first problem to report. */
+		if (load_private(pem, len, path, c->kid, &key) != 0)
+			r = PORTEN_ERR_INVALID;
+		else
+			log_error("keyring: cannot read '%s': %s", cpath, porten_strerror(r));
+		porten_key_unref(key);
+		goto out;
+	}
+	r = load_key_pem(pem, len, path, crt, clen, cpath, c, k);
+out:
 	if (pem != NULL) {
 		porten_wipe(pem, len);
 		free(pem);
 	}
 	free(crt);
-	porten_key_unref(ck);
-	json_decref(x5c);
-	json_decref(jwk);
 	return r;
 }
 
@@ -379,16 +425,23 @@ dir_unlock(int fd)
 
 /* Swaps s in; the old set is freed once no reader holds the lock. */
 static void
-install(az_keyring *kr, struct az_keyset *s, const struct stat *st)
+install_set(az_keyring *kr, struct az_keyset *s)
 {
 	struct az_keyset *old;
-	struct timespec wall;
 
 	pthread_rwlock_wrlock(&kr->lock);
 	old = kr->set;
 	kr->set = s;
 	pthread_rwlock_unlock(&kr->lock);
 	keyset_free(old);
+}
+
+static void
+install(az_keyring *kr, struct az_keyset *s, const struct stat *st)
+{
+	struct timespec wall;
+
+	install_set(kr, s);
 	kr->dir_mtim = st->st_mtim;
 	clock_gettime(CLOCK_REALTIME, &wall);
 	kr->racy = st->st_mtim.tv_sec + KEYRING_RACY_S >= wall.tv_sec;
@@ -515,6 +568,300 @@ remove_unpublished(const char *dir, const struct az_keyset *s, int64_t now)
 	closedir(d);
 }
 
+/* ---- keys kept in a store (az_keyring_open_store) ---- */
+
+#define STORE_SEQ_MAX UINT64_C(9999999999)
+#define STORE_WRITE_ATTEMPTS 5
+
+/* A stored key document's members into c; 0 or PORTEN_ERR_INVALID (logged). */
+static int
+store_cand(const char *seq, const json_t *doc, struct cand *c)
+{
+	const char *kid = json_string_value(json_object_get(doc, "kid"));
+
+	memset(c, 0, sizeof(*c));
+	if (kid == NULL || !kid_valid(kid, strlen(kid)) || meta_time(doc, "created", &c->created) != 0 ||
+	    meta_time(doc, "activates", &c->activates) != 0 ||
+	    !json_is_string(json_object_get(doc, "key")) || !json_is_string(json_object_get(doc, "crt"))) {
+		log_error("keyring: stored signing key %s is not {\"kid\", \"created\", \"activates\", "
+		          "\"key\", \"crt\"}", seq);
+		return PORTEN_ERR_INVALID;
+	}
+	snprintf(c->kid, sizeof(c->kid), "%s", kid);
+	c->doc = doc;
+	return 0;
+}
+
+/* Opens the sealed private key of c and loads it with its certificate. */
+static int
+store_load(const az_keyring *kr, const struct cand *c, struct az_key *k)
+{
+	const char *crt = json_string_value(json_object_get(c->doc, "crt"));
+	char *pem = NULL, where[96];
+	size_t len = 0;
+	int r;
+
+	snprintf(where, sizeof(where), "stored key %s", c->kid);
+	if ((r = porten_unseal(kr->seal, json_string_value(json_object_get(c->doc, "key")), c->kid,
+	                       &pem, &len)) != 0) {
+		log_error("keyring: the stored private key of %s does not open with this --keys-secret; "
+		          "every instance on one database needs the same secret file", c->kid);
+		return r;
+	}
+	r = load_key_pem(pem, len, where, crt, strlen(crt), where, c, k);
+	porten_wipe(pem, len);
+	free(pem);
+	return r;
+}
+
+/* Reads every stored key into a new set (possibly empty); *rows_out (may be NULL) gets
+ * the list rows, *next_seq the sequence number a new key takes. */
+static int
+store_scan(az_keyring *kr, struct az_keyset **out, json_t **rows_out, uint64_t *next_seq)
+{
+	struct cand c[PORTEN_KEYRING_MAX], x;
+	struct az_keyset *s = NULL;
+	json_t *rows = NULL, *row;
+	size_t n = 0, dropped = 0, i;
+	uint64_t last = 0;
+	int r;
+
+	*out = NULL;
+	if ((r = porten_store_list(kr->store, PORTEN_DOC_SIGNING_KEY, "", &rows)) != 0) {
+		log_error("keyring: cannot read the stored signing keys: %s", porten_strerror(r));
+		return r;
+	}
+	json_array_foreach(rows, i, row) {
+		const char *seq = json_string_value(json_object_get(row, "key"));
+		char *end = NULL;
+		unsigned long long v = strtoull(seq, &end, 10);
+
+		if (strlen(seq) != 10 || *end != '\0') {
+			log_error("keyring: stored signing key '%s' has no 10-digit sequence number", seq);
+			r = PORTEN_ERR_INVALID;
+			goto out;
+		}
+		if (v > last)
+			last = v;
+		if ((r = store_cand(seq, json_object_get(row, "doc"), &x)) != 0)
+			goto out;
+		cand_insert(c, &n, &x, &dropped);
+	}
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		r = PORTEN_ERR_NOMEM;
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		if ((r = store_load(kr, &c[i], &s->keys[s->n])) != 0)
+			goto out;
+		s->n++;
+	}
+	if (next_seq != NULL)
+		*next_seq = last + 1;
+	*out = s;
+	s = NULL;
+	if (rows_out != NULL) {
+		*rows_out = rows;
+		rows = NULL;
+	}
+	r = 0;
+out:
+	keyset_free(s);
+	json_decref(rows);
+	return r;
+}
+
+/* The document of a new key: private key sealed to its kid. */
+static int
+store_doc(const az_keyring *kr, const porten_key *key, const char *kid, const char *crt,
+          int64_t created, int64_t activates, json_t **out)
+{
+	char *pem = NULL, *sealed = NULL;
+	int r;
+
+	*out = NULL;
+	if ((r = porten_key_private_pem(key, &pem)) != 0)
+		return r;
+	r = porten_seal(kr->seal, pem, strlen(pem), kid, &sealed);
+	porten_wipe(pem, strlen(pem));
+	free(pem);
+	if (r != 0)
+		return r;
+	*out = json_pack("{s:s,s:I,s:I,s:s,s:s}", "kid", kid, "created", (json_int_t)created,
+	                 "activates", (json_int_t)activates, "crt", crt, "key", sealed);
+	free(sealed);
+	return *out != NULL ? 0 : PORTEN_ERR_NOMEM;
+}
+
+/* Re-reads when the store generation moved (or force). */
+static int
+store_refresh(az_keyring *kr, int force)
+{
+	struct az_keyset *s = NULL;
+	uint64_t g = 0;
+	int r;
+
+	if (force)
+		pthread_mutex_lock(&kr->refresh_lock);
+	else if (pthread_mutex_trylock(&kr->refresh_lock) != 0)
+		return 0;        /* another thread is re-reading right now */
+	/* The generation first: a change after it only means one more re-read later. */
+	if ((r = porten_store_generation(kr->store, &g)) != 0)
+		goto out;
+	if (!force && g == kr->gen)
+		goto out;
+	if ((r = store_scan(kr, &s, NULL, NULL)) != 0)
+		goto out;
+	if (s->n == 0) {
+		log_error("keyring: no signing keys left in the store, keeping the loaded ones");
+		keyset_free(s);
+		r = PORTEN_ERR_NOT_FOUND;
+		goto out;
+	}
+	install_set(kr, s);
+	kr->gen = g;
+	r = 0;
+out:
+	pthread_mutex_unlock(&kr->refresh_lock);
+	return r;
+}
+
+int
+az_keyring_open_store(porten_store *store, const unsigned char seal_key[32], const char *cn,
+                      int64_t now, az_keyring **out)
+{
+	az_keyring *kr = NULL;
+	struct az_keyset *s = NULL;
+	porten_key *key = NULL;
+	json_t *doc = NULL;
+	char kid[KID_SIZE], *crt = NULL, seq[16];
+	uint64_t next = 1;
+	int r = PORTEN_ERR_INTERNAL;
+
+	*out = NULL;
+	if (store == NULL || seal_key == NULL || cn == NULL || now < 0 || now > KEYRING_TIME_MAX)
+		return PORTEN_ERR_INVALID;
+	if ((kr = calloc(1, sizeof(*kr))) == NULL)
+		return PORTEN_ERR_NOMEM;
+	pthread_rwlock_init(&kr->lock, NULL);
+	pthread_mutex_init(&kr->refresh_lock, NULL);
+	atomic_init(&kr->checked_ns, porten_mono_ns());
+	kr->store = store;
+	memcpy(kr->seal, seal_key, sizeof(kr->seal));
+	if ((kr->cn = strdup(cn)) == NULL) {
+		r = PORTEN_ERR_NOMEM;
+		goto out;
+	}
+	/* Instances opening an empty store together: one insert wins, the others load it. */
+	for (int attempt = 0; attempt < STORE_WRITE_ATTEMPTS; attempt++) {
+		if ((r = porten_store_generation(store, &kr->gen)) != 0 ||
+		    (r = store_scan(kr, &s, NULL, &next)) != 0)
+			goto out;
+		if (s->n > 0)
+			break;
+		keyset_free(s);
+		s = NULL;
+		if (key == NULL && ((r = generate(cn, &key, kid, &crt)) != 0 ||
+		                    (r = store_doc(kr, key, kid, crt, now, now, &doc)) != 0))
+			goto out;
+		snprintf(seq, sizeof(seq), "%010llu", (unsigned long long)next);
+		r = porten_store_insert(store, PORTEN_DOC_SIGNING_KEY, seq, doc);
+		if (r == 0)
+			log_info("keyring: generated signing key %s in the store", kid);
+		else if (r != PORTEN_ERR_EXISTS)
+			goto out;
+	}
+	if (s == NULL || s->n == 0) {
+		r = PORTEN_ERR_CONFLICT;
+		goto out;
+	}
+	install_set(kr, s);
+	s = NULL;
+	*out = kr;
+	kr = NULL;
+	r = 0;
+out:
+	keyset_free(s);
+	porten_key_unref(key);
+	json_decref(doc);
+	free(crt);
+	az_keyring_free(kr);
+	return r;
+}
+
+/* az_keyring_rotate on a store: the next sequence number, with the documents of keys no
+ * longer published removed in the same transaction. */
+static int
+store_rotate(az_keyring *kr, int64_t now, int64_t publish_ahead, const porten_key *key,
+             const char *kid, const char *crt)
+{
+	struct az_keyset *s = NULL;
+	struct porten_store_op *ops = NULL;
+	json_t *rows = NULL, *doc = NULL, *row;
+	char seq[16];
+	size_t nops, i, npub;
+	uint64_t next = 1;
+	int r = PORTEN_ERR_INTERNAL;
+
+	if ((r = store_doc(kr, key, kid, crt, now, now + publish_ahead, &doc)) != 0)
+		return r;
+	for (int attempt = 0; attempt < STORE_WRITE_ATTEMPTS; attempt++) {
+		keyset_free(s);
+		s = NULL;
+		json_decref(rows);
+		rows = NULL;
+		free(ops);
+		ops = NULL;
+		if ((r = store_scan(kr, &s, &rows, &next)) != 0)
+			goto out;
+		npub = 0;
+		for (i = 0; i < s->n; i++) {
+			if (strcmp(s->keys[i].kid, kid) == 0) {
+				r = PORTEN_ERR_EXISTS;
+				goto out;
+			}
+			npub += published(s, i, now);
+		}
+		if (npub + 1 > PORTEN_KEYRING_MAX) {
+			log_warn("keyring: %zu keys are published in the store, cannot add one", npub);
+			r = PORTEN_ERR_TOO_LARGE;
+			goto out;
+		}
+		if (next > STORE_SEQ_MAX) {
+			r = PORTEN_ERR_TOO_LARGE;
+			goto out;
+		}
+		if ((ops = calloc(json_array_size(rows) + 1, sizeof(*ops))) == NULL) {
+			r = PORTEN_ERR_NOMEM;
+			goto out;
+		}
+		snprintf(seq, sizeof(seq), "%010llu", (unsigned long long)next);
+		ops[0] = (struct porten_store_op){ PORTEN_OP_INSERT, PORTEN_DOC_SIGNING_KEY, seq, doc };
+		nops = 1;
+		json_array_foreach(rows, i, row) {
+			const char *rkid = json_string_value(json_object_get(json_object_get(row, "doc"), "kid"));
+
+			if (!published_kid(s, now, rkid ? rkid : ""))
+				ops[nops++] = (struct porten_store_op){ PORTEN_OP_DELETE, PORTEN_DOC_SIGNING_KEY,
+				                                        json_string_value(json_object_get(row, "key")), NULL };
+		}
+		/* EXISTS: another instance took that number just now; read again. */
+		if ((r = porten_store_apply(kr->store, ops, nops)) != PORTEN_ERR_EXISTS)
+			break;
+	}
+	if (r != 0)
+		goto out;
+	log_info("keyring: rotated: key %s published, signs from %lld; %zu old key%s removed", kid,
+	         (long long)(now + publish_ahead), nops - 1, nops == 2 ? "" : "s");
+	r = 0;
+out:
+	keyset_free(s);
+	json_decref(rows);
+	json_decref(doc);
+	free(ops);
+	return r;
+}
+
 int
 az_keyring_open(const char *dir, const char *cn, int64_t now, az_keyring **out)
 {
@@ -587,6 +934,7 @@ az_keyring_free(az_keyring *kr)
 	keyset_free(kr->set);
 	pthread_rwlock_destroy(&kr->lock);
 	pthread_mutex_destroy(&kr->refresh_lock);
+	porten_wipe(kr->seal, sizeof(kr->seal));
 	free(kr->dir);
 	free(kr->cn);
 	free(kr);
@@ -720,6 +1068,14 @@ az_keyring_rotate(az_keyring *kr, int64_t now, int64_t publish_ahead, char kid_o
 	/* The slow part (RSA key generation) before the lock that scans wait on. */
 	if ((r = generate(kr->cn, &key, kid, &crt)) != 0)
 		goto out;
+	if (kr->store != NULL) {
+		if ((r = store_rotate(kr, now, publish_ahead, key, kid, crt)) != 0)
+			goto out;
+		memcpy(kid_out, kid, KID_SIZE);
+		if ((r = az_keyring_refresh(kr, 1)) != 0)
+			log_error("keyring: key %s was stored but the keys could not be re-read", kid);
+		goto out;
+	}
 	if ((r = dir_lock(kr->dir, LOCK_EX, &lockfd)) != 0)
 		goto out;
 	/* The directory as it is now: another process may have rotated since our last read. */
@@ -768,6 +1124,9 @@ az_keyring_refresh(az_keyring *kr, int force)
 	int64_t t = porten_mono_ns();
 	int lockfd = -1, r;
 
+	/* One cheap query per call: a rotation anywhere is used at the next request. */
+	if (kr->store != NULL)
+		return store_refresh(kr, force);
 	if (force) {
 		pthread_mutex_lock(&kr->refresh_lock);
 	} else {

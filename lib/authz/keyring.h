@@ -21,8 +21,21 @@
 #include <stdint.h>
 #include <jansson.h>
 #include "porten/key.h"
+#include "porten/store.h"
 
 typedef struct az_keyring az_keyring;
+
+/* The same ring kept in a store instead of a directory (porten authz on PostgreSQL, where
+ * several instances share one database): one PORTEN_DOC_SIGNING_KEY document per key,
+ * keyed by a 10-digit sequence number, {"kid", "created", "activates", "crt" (PEM),
+ * "key" (the private key PEM sealed with seal_key, porten/seal.h, bound to its kid)}.
+ * Rotation inserts the next sequence number, so two instances rotating at once both
+ * succeed one after the other and two instances opening an empty store at once end up
+ * with one key; az_keyring_refresh re-reads when the store generation moved (every
+ * call: a rotation by one instance is used by all at their next request). Open fails
+ * with PORTEN_ERR_CRYPTO when a stored key does not open with seal_key. */
+int az_keyring_open_store(porten_store *store, const unsigned char seal_key[32], const char *cn,
+                          int64_t now, az_keyring **out);
 
 /* Opens DIR (created 0700); a missing or empty directory gets a fresh RSA-2048 key that
  * signs from now. cn names the self-signed certificates. */

@@ -129,11 +129,23 @@ porten_pg_exec(struct porten_pg_conn *c, const struct porten_pg_stmt *stmt, int 
 	return 0;
 }
 
+/* Server notices (NOTICE, WARNING, and the FATAL an idle connection gets when the server
+ * shuts down) go to porten's log instead of libpq's default, stderr. */
+static void
+notice(void *arg, const char *message)
+{
+	char msg[512];
+
+	one_line(message, msg, sizeof(msg));
+	log_debug("%s: postgresql: %s", (const char *)arg, msg);
+}
+
 static int
 connect_one(struct porten_pg *p, struct porten_pg_conn *c)
 {
-	const char *keys[] = { "dbname", "connect_timeout", "application_name", NULL };
-	const char *vals[] = { p->uri, "5", "porten", NULL };
+	/* Text goes in and out as UTF-8 whatever the server's encoding (porten's JSON is). */
+	const char *keys[] = { "dbname", "connect_timeout", "application_name", "client_encoding", NULL };
+	const char *vals[] = { p->uri, "5", "porten", "UTF8", NULL };
 	char msg[512];
 
 	if (c->pg != NULL)
@@ -152,6 +164,7 @@ connect_one(struct porten_pg *p, struct porten_pg_conn *c)
 		c->broken = true;
 		return PORTEN_ERR_UNAVAILABLE;
 	}
+	PQsetNoticeProcessor(c->pg, notice, p->who);
 	/* Times are Unix seconds everywhere; UTC keeps any timestamp text the same. */
 	if (porten_pg_simple(c, "SET TIME ZONE 'UTC'") != 0) {
 		PQfinish(c->pg);
@@ -315,6 +328,13 @@ porten_pg_acquire(porten_pg *p, struct porten_pg_conn **out)
 	}
 	p->busy[c - p->conns] = true;
 	pthread_mutex_unlock(&p->mu);
+	/* An idle connection the server has closed since (a restart, pg_terminate_backend)
+	 * has its end of file waiting: reading it without blocking tells, so the caller gets
+	 * a fresh connection instead of an error on its first statement. */
+	if (c->pg != NULL && !c->broken && (PQconsumeInput(c->pg) == 0 || PQstatus(c->pg) != CONNECTION_OK)) {
+		log_info("%s: postgresql: the server closed an idle connection; connecting again", p->who);
+		c->broken = true;
+	}
 	if (c->pg == NULL || c->broken || PQstatus(c->pg) != CONNECTION_OK) {
 		long long now = now_ms();
 

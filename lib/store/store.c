@@ -1,5 +1,5 @@
 /* The storage front: URI dispatch, argument checks, and JSON text in and out. The
- * backends (sqlite.c, memory.c, later postgresql) see validated bytes only. */
+ * backends (sqlite.c, memory.c, pg.c) see validated bytes only. */
 #include <stdlib.h>
 #include <string.h>
 #include <jansson.h>
@@ -15,13 +15,14 @@
 struct scheme {
 	const char *prefix;
 	int (*open)(const char *arg, porten_store **out);
+	int whole;              /* open gets the whole URI, not what follows the prefix */
 };
 
 static const struct scheme schemes[] = {
-	{ "sqlite:", porten_store_sqlite_open },
-	{ "memory:", porten_store_memory_open },
-	{ "postgresql://", NULL },
-	{ "postgres://", NULL },
+	{ "sqlite:", porten_store_sqlite_open, 0 },
+	{ "memory:", porten_store_memory_open, 0 },
+	{ "postgresql://", porten_store_pg_open, 1 },
+	{ "postgres://", porten_store_pg_open, 1 },
 };
 
 int
@@ -48,14 +49,14 @@ porten_store_open(const char *uri, porten_store **out)
 			          "use sqlite:PATH or memory:");
 			return PORTEN_ERR_INVALID;
 		}
-		r = schemes[i].open(uri + n, out);
+		r = schemes[i].open(schemes[i].whole ? uri : uri + n, out);
 		if (r != 0)
 			log_error("store: cannot open the %.*s store: %s", (int)strcspn(uri, ":"),
 			          uri, porten_strerror(r));
 		return r;
 	}
 	/* Only the part before ':' is logged; see above. */
-	log_error("store: unknown storage URI scheme \"%s\" (want sqlite:PATH or memory:)",
+	log_error("store: unknown storage URI scheme \"%s\" (want sqlite:PATH, memory: or postgresql://...)",
 	          porten_log_escape(esc, sizeof(esc), uri, strcspn(uri, ":")));
 	return r;
 }

@@ -70,5 +70,7 @@ struct porten_store {
 int porten_store_sqlite_open(const char *arg, porten_store **out);
 /* arg is what follows "memory:"; must be empty. */
 int porten_store_memory_open(const char *arg, porten_store **out);
+/* uri is the whole "postgresql://..." or "postgres://..." URI (lib/store/pg.c). */
+int porten_store_pg_open(const char *uri, porten_store **out);
 
 #endif
