@@ -50,7 +50,8 @@ foreach(t IN LISTS pg_tests)
   get_filename_component(name ${t} NAME_WE)
   set(target pg_${name})
   add_executable(${target} ${t} ${pg_helpers})
-  target_include_directories(${target} PRIVATE ${CMAKE_SOURCE_DIR}/tests ${CMAKE_SOURCE_DIR}/tests/pg)
+  target_include_directories(${target} PRIVATE ${CMAKE_SOURCE_DIR}/tests ${CMAKE_SOURCE_DIR}/tests/pg
+                                               ${CMAKE_SOURCE_DIR}/lib)
   target_link_libraries(${target} PRIVATE porten_harness)
   target_compile_definitions(${target} PRIVATE PORTEN_CLUSTER_SCRIPT="${CMAKE_SOURCE_DIR}/scripts/pg-cluster.sh")
   add_dependencies(${target} porten)
@@ -71,6 +72,8 @@ foreach(t IN LISTS script_tests)
   endif()
   set_tests_properties(integration_${name} PROPERTIES LABELS integration TIMEOUT 600)
 endforeach()
+
+include(${CMAKE_SOURCE_DIR}/cmake/tests_pg_freg.cmake)
 
 file(GLOB fuzzers CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/fuzz/fuzz_*.c)
 foreach(f IN LISTS fuzzers)

@@ -35,7 +35,7 @@
 static const struct opt freg_opts_table[] = {
 	{ "ca-bundle", "PEM", OPT_STRING, OFF(ca_bundle), "CA certificates to trust when fetching the issuer's metadata and JWKS over https (default: the system's)" },
 	{ "data", "DIR", OPT_STRING, OFF(data), "data directory: the register database (freg.db), generated TLS certificates" },
-	{ "db", "URI", OPT_STRING, OFF(db), "register database instead of DIR/freg.db: sqlite:PATH" },
+	{ "db", "URI", OPT_STRING, OFF(db), "register database instead of DIR/freg.db: sqlite:PATH or postgresql://..." },
 	{ "fake-now", "UNIX", OPT_INT, OFF(fake_now), "pin the clock (testing aid)", 1 },
 	{ "issuer", "URL", OPT_STRING, OFF(issuer), "the Maskinporten issuer whose tokens are accepted, byte-exact as in their iss, e.g. https://test.maskinporten.no/" },
 	{ "issuer-url", "URL", OPT_STRING, OFF(issuer_url), "where that issuer's metadata (/.well-known/oauth-authorization-server) is reachable, when not at the issuer URL itself" },
@@ -568,7 +568,7 @@ struct op_opts {
 
 static const struct opt inject_table[] = {
 	{ "data", "DIR", OPT_STRING, OOFF(data), "the register's data directory (DIR/freg.db)" },
-	{ "db", "URI", OPT_STRING, OOFF(db), "the register database: sqlite:PATH" },
+	{ "db", "URI", OPT_STRING, OOFF(db), "the register database: sqlite:PATH or postgresql://..." },
 	{ "fake-now", "UNIX", OPT_INT, OOFF(fake_now), "pin the clock (testing aid)", 1 },
 };
 static const struct opt_cmd inject_cmd = {
@@ -666,7 +666,7 @@ cmd_freg_inject(int argc, char **argv)
 
 static const struct opt consumers_table[] = {
 	{ "data", "DIR", OPT_STRING, OOFF(data), "the register's data directory (DIR/freg.db)" },
-	{ "db", "URI", OPT_STRING, OOFF(db), "the register database: sqlite:PATH" },
+	{ "db", "URI", OPT_STRING, OOFF(db), "the register database: sqlite:PATH or postgresql://..." },
 };
 static const struct opt_cmd consumers_cmd = {
 	"freg consumers", "(--data DIR | --db URI) [list | set ORGNO PKG[,PKG...] | remove ORGNO]",
@@ -759,7 +759,7 @@ usage:
 static const struct opt audit_table[] = {
 	{ "consumer", "ORGNO", OPT_STRING, OOFF(consumer), "only calls by this consumer organisation", 0, 1 },
 	{ "data", "DIR", OPT_STRING, OOFF(data), "the register's data directory (DIR/freg.db)" },
-	{ "db", "URI", OPT_STRING, OOFF(db), "the register database: sqlite:PATH" },
+	{ "db", "URI", OPT_STRING, OOFF(db), "the register database: sqlite:PATH or postgresql://..." },
 	{ "json", NULL, OPT_FLAG, OOFF(json), "one JSON object per line", 0, 1 },
 	{ "limit", "N", OPT_INT, OOFF(limit), "at most N records (default 1000)", 0, 1 },
 	{ "person", "ID", OPT_STRING, OOFF(person), "only calls concerning this person (11 digits)", 0, 1 },

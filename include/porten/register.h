@@ -9,10 +9,12 @@
  * never lost; a package's sequence numbers are 1, 2, 3, ... without gaps or duplicates,
  * also with several writers (threads or processes on one database file).
  *
- * Backend: SQLite in WAL mode through the numbered migrations in sql/sqlite/ (the
- * register's tables come from migration 002; lib/store runs the migrations). URIs:
- * "sqlite:PATH" only for now (PostgreSQL is issue 7). Thread-safe: one handle serves
- * every worker thread (a small connection pool; reads never wait for the writer).
+ * Backends: SQLite in WAL mode through the numbered migrations in sql/sqlite/ (the
+ * register's tables come from migration 002; lib/store runs the migrations), URI
+ * "sqlite:PATH"; or PostgreSQL through sql/postgresql/ (lib/freg/register_pg.c), URI
+ * "postgresql://..." or "postgres://..." (libpq's syntax), where several instances may
+ * share one database (docs/operations-freg.md). Thread-safe: one handle serves every
+ * worker thread (a small connection pool; reads never wait for the writer).
  *
  * Document identifiers (hendelsesdokument, persondokument) are 32 lowercase hex
  * characters from the CSPRNG. Lookups by id also accept the UUID form of the same 128
@@ -32,7 +34,10 @@ typedef struct freg_register freg_register;
 #define FREG_DOC_ID_LEN 32
 
 /* Opens (creating and migrating if needed). PORTEN_ERR_INVALID for a URI other than
- * sqlite:PATH; PORTEN_ERR_UNAVAILABLE when the file cannot be opened. */
+ * sqlite:PATH or postgresql://...; PORTEN_ERR_UNAVAILABLE when the file cannot be opened
+ * or the database server cannot be reached. On PostgreSQL every call may also return
+ * PORTEN_ERR_UNAVAILABLE when the database goes away (the caller answers 503); the
+ * search calls of porten/freg_search.h are not yet available there (PORTEN_ERR_INTERNAL). */
 int freg_register_open(const char *uri, freg_register **out);
 void freg_register_close(freg_register *r);
 

@@ -40,7 +40,9 @@
 #include "porten/register.h"
 #include "porten/store.h"
 #include "freg/register_int.h"
+#include "freg/register_pg.h"
 #include "freg/search_int.h"
+#include "store/pg_util.h"
 #include "store/sqlite_util.h"
 
 #define BUSY_TIMEOUT_MS 10000
@@ -191,6 +193,7 @@ struct conn {
 };
 
 struct freg_register {
+	struct freg_pgreg *pg;      /* the PostgreSQL backend (register_pg.c); NULL: SQLite */
 	char *path;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
@@ -289,12 +292,9 @@ copy_col(sqlite3_stmt *st, int col, char *out, size_t outsz)
 	return 0;
 }
 
-/* JSON text with a ceiling: json_dump_callback stops as soon as max is passed. */
-struct dbuf {
-	char *p;
-	size_t len, cap, max;
-	bool over;              /* max was passed */
-};
+/* JSON text with a ceiling (struct freg_dbuf, register_pg.h): json_dump_callback stops
+ * as soon as max is passed. */
+#define dbuf freg_dbuf
 
 static int
 dbuf_put(const char *s, size_t n, void *arg)
@@ -337,6 +337,12 @@ dump_bounded(const json_t *j, size_t max, struct dbuf *b)
 	if (b->p == NULL)
 		return PORTEN_ERR_INTERNAL;
 	return 0;
+}
+
+int
+freg_reg_dump(const json_t *j, size_t max, struct freg_dbuf *b)
+{
+	return dump_bounded(j, max, b);
 }
 
 /* ---- SQLite plumbing ---- */
@@ -674,8 +680,21 @@ freg_register_open(const char *uri, freg_register **out)
 	if (out == NULL)
 		return PORTEN_ERR_INVALID;
 	*out = NULL;
+	if (porten_pg_uri(uri)) {
+		struct freg_pgreg *g = NULL;
+
+		if ((r = freg_pg_open(uri, &g)) != 0)
+			return r;
+		if ((reg = calloc(1, sizeof(*reg))) == NULL) {
+			freg_pg_close(g);
+			return PORTEN_ERR_NOMEM;
+		}
+		reg->pg = g;
+		*out = reg;
+		return 0;
+	}
 	if (uri == NULL || strncmp(uri, SQLITE_PREFIX, strlen(SQLITE_PREFIX)) != 0) {
-		log_error("freg: register: want a sqlite:PATH database URI");
+		log_error("freg: register: want a sqlite:PATH or postgresql:// database URI");
 		r = PORTEN_ERR_INVALID;
 		goto out;
 	}
@@ -747,6 +766,11 @@ freg_register_close(freg_register *reg)
 {
 	if (reg == NULL)
 		return;
+	if (reg->pg != NULL) {
+		freg_pg_close(reg->pg);
+		free(reg);
+		return;
+	}
 	if (reg->nidle != reg->nconn)
 		log_error("freg: register: closed with %zu connections in use",
 		          reg->nconn - reg->nidle);
@@ -843,6 +867,25 @@ static int
 new_id(char out[static FREG_DOC_ID_LEN + 1])
 {
 	return porten_random_hex(out, FREG_DOC_ID_LEN / 2) == 0 ? 0 : PORTEN_ERR_INTERNAL;
+}
+
+int
+freg_reg_new_id(char out[static FREG_DOC_ID_LEN + 1])
+{
+	return new_id(out);
+}
+
+int
+freg_reg_event_doc(const char *id, const struct freg_ingest *e, const char *ajourhold,
+	struct freg_dbuf *b)
+{
+	return event_doc(id, e, ajourhold, b);
+}
+
+struct freg_pgreg *
+freg_reg_pg(const freg_register *reg)
+{
+	return reg != NULL ? reg->pg : NULL;
 }
 
 /* Fills the slot a merged person left (already NULL in its row): the person in the
@@ -1034,6 +1077,8 @@ freg_register_ingest(freg_register *reg, const struct freg_ingest *ev, size_t n,
 	for (size_t i = 0; i < n; i++)
 		if ((r = check_event(&ev[i], i)) != 0)
 			return r;
+	if (reg->pg != NULL)
+		return freg_pg_ingest(reg->pg, ev, n, out);
 	if ((r = write_begin(reg, &x.c)) != 0)
 		return r;
 	x.now = porten_now();
@@ -1083,6 +1128,8 @@ freg_register_feed(freg_register *reg, enum freg_pkg p, int64_t from, size_t lim
 		return PORTEN_ERR_INVALID;
 	if (limit == 0)
 		return 0;
+	if (reg->pg != NULL)
+		return freg_pg_feed(reg->pg, p, from, limit, fn, ctx);
 	if ((r = conn_get(reg, &c)) != 0)
 		goto out;
 	if ((r = query(c, ST_FEED_READ, &st, "iii", (int64_t)p, from,
@@ -1120,6 +1167,8 @@ freg_register_feed_bounds(freg_register *reg, enum freg_pkg p, int64_t *first, i
 
 	if (reg == NULL || (unsigned)p >= FREG_PKG_COUNT || first == NULL || last == NULL)
 		return PORTEN_ERR_INVALID;
+	if (reg->pg != NULL)
+		return freg_pg_feed_bounds(reg->pg, p, first, last);
 	if ((r = conn_get(reg, &c)) != 0)
 		goto out;
 	if ((r = query(c, ST_HEAD_GET, &st, "i", (int64_t)p)) != 0)
@@ -1158,6 +1207,8 @@ freg_register_event_doc(freg_register *reg, const char *id, char **json, size_t 
 	*json = NULL;
 	if (!norm_id(id, key))
 		return PORTEN_ERR_NOT_FOUND;
+	if (reg->pg != NULL)
+		return freg_pg_event_doc(reg->pg, key, json, len, stored);
 	if ((r = conn_get(reg, &c)) != 0)
 		goto out;
 	if ((r = query(c, ST_EVENT_DOC, &st, "s", key)) != 0)
@@ -1219,6 +1270,8 @@ freg_register_person(freg_register *reg, const char *pid, json_t **doc, char *cu
 		*doc = NULL;
 	if (!is_pid(pid))
 		return PORTEN_ERR_NOT_FOUND;
+	if (reg->pg != NULL)
+		return freg_pg_person(reg->pg, pid, doc, current_pid, persondoc_id);
 	if ((r = conn_get(reg, &c)) != 0)
 		goto out;
 	if ((r = query(c, ST_PERSON_READ, &st, "s", pid)) != 0)
@@ -1263,6 +1316,8 @@ freg_register_persondoc(freg_register *reg, const char *id, json_t **doc, int64_
 		*doc = NULL;
 	if (!norm_id(id, key))
 		return PORTEN_ERR_NOT_FOUND;
+	if (reg->pg != NULL)
+		return freg_pg_persondoc(reg->pg, key, doc, superseded);
 	if ((r = conn_get(reg, &c)) != 0)
 		goto out;
 	if ((r = query(c, ST_PDOC_READ, &st, "s", key)) != 0)
@@ -1293,6 +1348,8 @@ freg_register_count(freg_register *reg, size_t *persons)
 
 	if (reg == NULL || persons == NULL)
 		return PORTEN_ERR_INVALID;
+	if (reg->pg != NULL)
+		return freg_pg_count(reg->pg, persons);
 	if ((r = conn_get(reg, &c)) != 0)
 		return r;
 	if ((r = query_int(c, ST_SLOT_MAX, &maxslot, &found, "")) == 0)
@@ -1312,6 +1369,8 @@ freg_register_pick(freg_register *reg, size_t index, char current_pid[12])
 		return PORTEN_ERR_INVALID;
 	if (index > (size_t)INT64_MAX)
 		return PORTEN_ERR_NOT_FOUND;
+	if (reg->pg != NULL)
+		return freg_pg_pick(reg->pg, index, current_pid);
 	if ((r = conn_get(reg, &c)) != 0)
 		goto out;
 	if ((r = query(c, ST_PICK, &st, "i", (int64_t)index)) != 0)
@@ -1343,6 +1402,8 @@ freg_register_purge(freg_register *reg, int64_t feed_before, int64_t doc_before,
 
 	if (reg == NULL)
 		return PORTEN_ERR_INVALID;
+	if (reg->pg != NULL)
+		return freg_pg_purge(reg->pg, feed_before, doc_before, deleted);
 	if ((r = write_begin(reg, &c)) != 0)
 		return r;
 	for (int p = 0; p < FREG_PKG_COUNT; p++) {
@@ -1420,6 +1481,8 @@ freg_register_consumer_set(freg_register *reg, const char *orgno, unsigned mask)
 
 	if (reg == NULL || !is_digits(orgno, ORGNO_LEN) || (mask & ~PKG_MASK_ALL) != 0)
 		return PORTEN_ERR_INVALID;
+	if (reg->pg != NULL)
+		return freg_pg_consumer_set(reg->pg, orgno, mask);
 	if ((r = write_begin(reg, &c)) != 0)
 		return r;
 	r = mask == 0 ? exec(c, ST_CONS_DEL, "s", orgno) :
@@ -1439,6 +1502,8 @@ freg_register_consumer_get(freg_register *reg, const char *orgno, unsigned *mask
 		return PORTEN_ERR_INVALID;
 	if (!is_digits(orgno, ORGNO_LEN))
 		return PORTEN_ERR_NOT_FOUND;
+	if (reg->pg != NULL)
+		return freg_pg_consumer_get(reg->pg, orgno, mask);
 	if ((r = conn_get(reg, &c)) != 0)
 		return r;
 	r = query_int(c, ST_CONS_GET, &v, &found, "s", orgno);
@@ -1463,6 +1528,9 @@ freg_register_call_state(freg_register *reg, const char *orgno, enum freg_pkg p,
 	*mask = 0;
 	*first = 1;
 	*last = 0;
+	if (reg->pg != NULL)
+		return freg_pg_call_state(reg->pg, is_digits(orgno, ORGNO_LEN) ? orgno : "", p, mask,
+		                          first, last);
 	if ((r = conn_get(reg, &c)) != 0)
 		return r;
 	if ((r = query(c, ST_CALL_STATE, &st, "si", is_digits(orgno, ORGNO_LEN) ? orgno : "", (int64_t)p)) != 0)
@@ -1494,6 +1562,8 @@ freg_register_consumer_list(freg_register *reg, freg_consumer_fn fn, void *ctx)
 
 	if (reg == NULL || fn == NULL)
 		return PORTEN_ERR_INVALID;
+	if (reg->pg != NULL)
+		return freg_pg_consumer_list(reg->pg, fn, ctx);
 	if ((r = conn_get(reg, &c)) != 0)
 		goto out;
 	if ((r = query(c, ST_CONS_LIST, &st, "")) != 0)
@@ -1534,6 +1604,8 @@ freg_register_audit_append(freg_register *reg, const struct freg_audit *a, size_
 			return PORTEN_ERR_INVALID;
 		}
 	}
+	if (reg->pg != NULL)
+		return freg_pg_audit_append(reg->pg, a, n);
 	if ((r = write_begin(reg, &c)) != 0)
 		return r;
 	for (size_t i = 0; i < n && r == 0; i++)
@@ -1562,6 +1634,8 @@ freg_register_audit_query(freg_register *reg, int64_t from, int64_t to,
 		return 0;
 	if (to == 0)
 		to = INT64_MAX;
+	if (reg->pg != NULL)
+		return freg_pg_audit_query(reg->pg, from, to, consumer, pid, limit, fn, ctx);
 	if ((r = conn_get(reg, &c)) != 0)
 		goto out;
 	r = by_cons && by_pid ? query(c, id, &st, "iiiss", from, to, lim, consumer, pid) :

@@ -31,6 +31,7 @@
 #include <sqlite3.h>
 
 #include "freg/register_int.h"
+#include "freg/register_pg.h"
 #include "freg/search_int.h"
 #include "porten/error.h"
 #include "porten/freg_search.h"
@@ -254,28 +255,57 @@ bind_oi(sqlite3_stmt *st, int i, bool has, int64_t v, int *rc)
 	*rc = has ? sqlite3_bind_int64(st, i, v) : sqlite3_bind_null(st, i);
 }
 
-/* Runs a statement that returns no rows; fmt: 'i' int64_t, 's' string (NULL binds NULL). */
+/* Runs a statement that returns no rows; fmt: 'i' int64_t, 's' string (NULL binds NULL),
+ * 'o' an int (has) and an int64_t (NULL unless has). */
 static int
-run(struct conn *c, enum freg_sst id, const char *fmt, ...)
+vrun(struct conn *c, enum freg_sst id, const char *fmt, va_list ap)
 {
 	sqlite3_stmt *st = NULL;
-	va_list ap;
 	int rc = SQLITE_OK, r;
 
 	if ((r = prep(c, id, &st)) != 0)
 		return r;
-	va_start(ap, fmt);
 	for (int i = 1; fmt[i - 1] != '\0'; i++) {
-		if (fmt[i - 1] == 'i')
+		if (fmt[i - 1] == 'i') {
 			bind_i(st, i, va_arg(ap, int64_t), &rc);
-		else
+		} else if (fmt[i - 1] == 'o') {
+			int has = va_arg(ap, int);
+			int64_t v = va_arg(ap, int64_t);
+
+			bind_oi(st, i, has != 0, v, &rc);
+		} else {
 			bind_s(st, i, va_arg(ap, const char *), &rc);
+		}
 	}
-	va_end(ap);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_step(st);
 	r = rc == SQLITE_DONE ? 0 : freg_reg_err(c, rc, sst_sql[id]);
 	freg_reg_stmt_done(st);
+	return r;
+}
+
+static int
+run(struct conn *c, enum freg_sst id, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = vrun(c, id, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+/* The SQLite connection as an index sink (search_int.h). */
+static int
+sqlite_put(void *sink, enum freg_sst id, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = vrun(sink, id, fmt, ap);
+	va_end(ap);
 	return r;
 }
 
@@ -747,7 +777,8 @@ addr_kommune(const json_t *el)
 /* ---- index maintenance ---- */
 
 struct ix {
-	struct conn *c;
+	freg_ix_put put;                 /* where the rows go (search_int.h) */
+	void *sink;
 	int64_t person;
 	int64_t fdato;                   /* freg_s_person.fdato, also in freg_s_pair */
 	int person_grad;                 /* the person's adressebeskyttelse */
@@ -764,10 +795,10 @@ ix_word(struct ix *x, const char *w, bool hist)
 
 	freg_phonetic(w, key);
 	if (strcmp(key, w) == 0)
-		return run(x->c, SST_INS_WORD, "sii", w, x->person, exact | ph);
-	if ((r = run(x->c, SST_INS_WORD, "sii", w, x->person, exact)) != 0 || key[0] == '\0')
+		return x->put(x->sink, SST_INS_WORD, "sii", w, x->person, exact | ph);
+	if ((r = x->put(x->sink, SST_INS_WORD, "sii", w, x->person, exact)) != 0 || key[0] == '\0')
 		return r;
-	return run(x->c, SST_INS_WORD, "sii", key, x->person, ph);
+	return x->put(x->sink, SST_INS_WORD, "sii", key, x->person, ph);
 }
 
 static int
@@ -780,11 +811,11 @@ ix_pair(struct ix *x, const char *fw, const char *lw, bool hist)
 	freg_phonetic(fw, kf);
 	freg_phonetic(lw, kl);
 	if (strcmp(kf, fw) == 0 && strcmp(kl, lw) == 0)
-		return run(x->c, SST_INS_PAIR, "ssiii", fw, lw, x->fdato, x->person, exact | ph);
-	if ((r = run(x->c, SST_INS_PAIR, "ssiii", fw, lw, x->fdato, x->person, exact)) != 0 ||
+		return x->put(x->sink, SST_INS_PAIR, "ssiii", fw, lw, x->fdato, x->person, exact | ph);
+	if ((r = x->put(x->sink, SST_INS_PAIR, "ssiii", fw, lw, x->fdato, x->person, exact)) != 0 ||
 	    kf[0] == '\0' || kl[0] == '\0')
 		return r;
-	return run(x->c, SST_INS_PAIR, "ssiii", kf, kl, x->fdato, x->person, ph);
+	return x->put(x->sink, SST_INS_PAIR, "ssiii", kf, kl, x->fdato, x->person, ph);
 }
 
 /* The navn elements. */
@@ -867,7 +898,7 @@ ix_addr(struct ix *x, const json_t *el, int64_t kind)
 	if (hb != NULL && strlen(hb) == 1 && ((hb[0] >= 'a' && hb[0] <= 'z') ||
 	                                     (hb[0] >= 'A' && hb[0] <= 'Z')))
 		bokstav[0] = (char)(hb[0] & ~0x20);
-	return run(x->c, SST_INS_ADDR, "iiiiisisss", x->person, x->naddr++, kind,
+	return x->put(x->sink, SST_INS_ADDR, "iiiiisisss", x->person, x->naddr++, kind,
 	           (int64_t)!is_current(el), (int64_t)grad, street != NULL ? fstreet : NULL,
 	           husnr, bokstav, digits(pn, 4) ? pn : NULL, addr_kommune(el));
 }
@@ -924,7 +955,7 @@ ix_fids(struct ix *x, const json_t *doc, const char *entity, int64_t kind,
 		if (!fid_value(kind == FID_DUF ? NULL : jstr(el, "utstederland"), jstr(el, numkey),
 		               v, sizeof(v)))
 			continue;
-		if ((r = run(x->c, SST_INS_FID, "isi", kind, v, x->person)) != 0)
+		if ((r = x->put(x->sink, SST_INS_FID, "isi", kind, v, x->person)) != 0)
 			return r;
 	}
 	return 0;
@@ -933,13 +964,12 @@ ix_fids(struct ix *x, const json_t *doc, const char *entity, int64_t kind,
 static int
 ix_person(struct ix *x, const char *pid, const json_t *doc)
 {
-	sqlite3_stmt *st = NULL;
 	const json_t *el, *a, *dd;
 	const char *s, *sivil, *bk = NULL, *ok = NULL;
 	char sb[SB_MAX * 4 + 1] = "";
 	int64_t fdato = 0, doed = 0, doedsaar = 0, kjoenn = 0;
 	size_t i, nsb = 0;
-	int ustatus, rc = SQLITE_OK, r;
+	int ustatus;
 
 	if ((el = current(doc, "foedsel")) != NULL) {
 		fdato = date_num(jstr(el, "foedselsdato"));
@@ -974,28 +1004,13 @@ ix_person(struct ix *x, const char *pid, const json_t *doc)
 	sivil = jstr(current(doc, "sivilstand"), "sivilstand");
 	x->fdato = fdato;
 
-	if ((r = prep(x->c, SST_INS_PERSON, &st)) != 0)
-		return r;
-	bind_i(st, 1, x->person, &rc);
-	bind_s(st, 2, pid, &rc);
-	bind_i(st, 3, fdato, &rc);
-	bind_i(st, 4, doed, &rc);
-	bind_i(st, 5, doedsaar, &rc);
-	bind_i(st, 6, kjoenn, &rc);
-	bind_oi(st, 7, ustatus >= 0, ustatus, &rc);
-	bind_s(st, 8, sivil != NULL && strlen(sivil) <= 64 ? sivil : NULL, &rc);
-	bind_s(st, 9, sb, &rc);
-	bind_s(st, 10, bk, &rc);
-	bind_s(st, 11, ok, &rc);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_step(st);
-	r = rc == SQLITE_DONE ? 0 : freg_reg_err(x->c, rc, "search index: person");
-	freg_reg_stmt_done(st);
-	return r;
+	return x->put(x->sink, SST_INS_PERSON, "isiiiiossss", x->person, pid, fdato, doed,
+	              doedsaar, kjoenn, ustatus >= 0, (int64_t)ustatus,
+	              sivil != NULL && strlen(sivil) <= 64 ? sivil : NULL, sb, bk, ok);
 }
 
 static int
-unindex(struct conn *c, int64_t person)
+unindex(freg_ix_put put, void *sink, int64_t person)
 {
 	static const enum freg_sst del[] = {
 		SST_DEL_PERSON, SST_DEL_PAIR, SST_DEL_WORD, SST_DEL_ADDR, SST_DEL_FID,
@@ -1003,21 +1018,21 @@ unindex(struct conn *c, int64_t person)
 	int r;
 
 	for (size_t i = 0; i < sizeof(del) / sizeof(del[0]); i++)
-		if ((r = run(c, del[i], "i", person)) != 0)
+		if ((r = put(sink, del[i], "i", person)) != 0)
 			return r;
 	return 0;
 }
 
 int
-freg_search_index(struct conn *c, int64_t person, const char *pid, const json_t *doc,
-	bool replace)
+freg_search_index_to(freg_ix_put put, void *sink, int64_t person, const char *pid,
+	const json_t *doc, bool replace)
 {
-	struct ix x = { .c = c, .person = person };
+	struct ix x = { .put = put, .sink = sink, .person = person };
 	int r;
 
 	if (!json_is_object(doc))
 		return PORTEN_ERR_INVALID;
-	if (replace && (r = unindex(c, person)) != 0)
+	if (replace && (r = unindex(put, sink, person)) != 0)
 		return r;
 	x.person_grad = grad_of(jstr(current(doc, "adressebeskyttelse"), "graderingsnivaa"));
 	if ((r = ix_person(&x, pid, doc)) != 0 ||
@@ -1035,6 +1050,23 @@ freg_search_index(struct conn *c, int64_t person, const char *pid, const json_t 
 }
 
 int
+freg_search_merged_to(freg_ix_put put, void *sink, int64_t person, int64_t event)
+{
+	int r;
+
+	if ((r = unindex(put, sink, person)) != 0)
+		return r;
+	return put(sink, SST_MERGED, "ii", person, event);
+}
+
+int
+freg_search_index(struct conn *c, int64_t person, const char *pid, const json_t *doc,
+	bool replace)
+{
+	return freg_search_index_to(sqlite_put, c, person, pid, doc, replace);
+}
+
+int
 freg_search_set_pid(struct conn *c, int64_t person, const char *pid)
 {
 	return run(c, SST_SET_PID, "is", person, pid);
@@ -1043,11 +1075,7 @@ freg_search_set_pid(struct conn *c, int64_t person, const char *pid)
 int
 freg_search_merged(struct conn *c, int64_t person, int64_t event)
 {
-	int r;
-
-	if ((r = unindex(c, person)) != 0)
-		return r;
-	return run(c, SST_MERGED, "ii", person, event);
+	return freg_search_merged_to(sqlite_put, c, person, event);
 }
 
 /* One batch of the initial indexing from person id *next; *done when none was left. */
@@ -1366,6 +1394,14 @@ name_mask(bool fonetisk, bool historisk)
 	return historisk ? m | (fonetisk ? M_PH_HIST : M_WORD_HIST) : m;
 }
 
+/* Searches on a PostgreSQL register (not yet there). */
+static int
+pg_search_missing(const char *what)
+{
+	log_error("freg: search: %s is not available on PostgreSQL yet", what);
+	return PORTEN_ERR_INTERNAL;
+}
+
 /* ---- entydigsoek ---- */
 
 int
@@ -1389,6 +1425,8 @@ freg_register_entydig(freg_register *reg, enum freg_pkg p, const struct freg_ent
 	pid[0] = '\0';
 	if ((r = freg_entydig_check(p, q, NULL, 0)) != 0)
 		return r;
+	if (freg_reg_pg(reg) != NULL)
+		return pg_search_missing("entydigsoek");
 	ws.n = 0;
 	if (q->navn != NULL) {
 		split_words(q->navn, &ws);
@@ -1534,6 +1572,8 @@ freg_register_soek(freg_register *reg, enum freg_pkg p, const struct freg_soek *
 		return PORTEN_ERR_INVALID;
 	if ((r = freg_soek_check(q, NULL, 0)) != 0)
 		return r;
+	if (freg_reg_pg(reg) != NULL)
+		return pg_search_missing("soek");
 	maks = q->maks == 0 ? FREG_SOEK_MAX : q->maks;
 	ws.n = 0;
 	if (q->navn != NULL) {
@@ -1752,6 +1792,8 @@ freg_register_tilpasset(freg_register *reg, const struct freg_tilpasset *q, freg
 	if (q->foedt_tom != 0)
 		hi = ((int64_t)q->foedt_tom + 1) * 10000;
 	doed_range = q->doed_fom != 0 || q->doed_tom != 0;
+	if (freg_reg_pg(reg) != NULL)
+		return pg_search_missing("tilpasset uttrekk");
 	if ((r = freg_reg_conn_get(reg, &c)) != 0)
 		goto out;
 	if ((r = prep(c, SST_TILPASSET, &st)) != 0)
@@ -1819,6 +1861,8 @@ freg_register_komplett(freg_register *reg, int64_t seq, freg_pid_fn fn, void *ct
 		return PORTEN_ERR_INVALID;
 	if (seq < 1)
 		return 0;
+	if (freg_reg_pg(reg) != NULL)
+		return pg_search_missing("komplett uttrekk");
 	if ((r = freg_reg_conn_get(reg, &c)) != 0)
 		return r;
 	/* One read transaction: the bounds and the rows from one snapshot. */

@@ -75,6 +75,15 @@ int freg_search_set_pid(struct conn *c, int64_t person, const char *pid);
 /* person was merged into another by the event with rowid event: its rows go. */
 int freg_search_merged(struct conn *c, int64_t person, int64_t event);
 
+/* The same for another backend (lib/freg/register_pg.c): rows go through put, which
+ * runs statement id of that backend with parameters by fmt: 'i' int64_t, 's' const char *
+ * (NULL = SQL NULL), 'o' an int "has" then an int64_t (SQL NULL unless has). The SQLite
+ * functions above are these with the connection as the sink. */
+typedef int (*freg_ix_put)(void *sink, enum freg_sst id, const char *fmt, ...);
+int freg_search_index_to(freg_ix_put put, void *sink, int64_t person, const char *pid,
+                         const json_t *doc, bool replace);
+int freg_search_merged_to(freg_ix_put put, void *sink, int64_t person, int64_t event);
+
 /* At open: indexes the persons of a register written before the index existed
  * (freg_s_state.built 0), in batches of one write transaction each. */
 int freg_search_ensure(freg_register *r);

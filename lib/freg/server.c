@@ -106,8 +106,33 @@ audit_main(void *arg)
 		s->audit_len -= n;
 		pthread_cond_broadcast(&s->audit_space);
 		pthread_mutex_unlock(&s->audit_mu);
-		if (freg_register_audit_append(s->reg, batch, n) != 0)
-			log_error("freg: %zu audit records could not be written", n);
+		/* The database away (a restart, PostgreSQL failing over): the batch waits and
+		 * is tried again, and callers wait in audit_push once the queue is full; only
+		 * a server that is stopping gives up on it, after a few more tries. */
+		for (unsigned tries = 0;; tries++) {
+			struct timespec pause = { 0, (long)PORTEN_FREG_AUDIT_FLUSH_MS * 1000000L };
+			int r = freg_register_audit_append(s->reg, batch, n);
+			bool stop;
+
+			if (r != PORTEN_ERR_UNAVAILABLE) {
+				if (r != 0)
+					log_error("freg: %zu audit records could not be written", n);
+				else if (tries > 0)
+					log_info("freg: audit: %zu records written after %u tries", n, tries + 1);
+				break;
+			}
+			pthread_mutex_lock(&s->audit_mu);
+			stop = s->audit_stop;
+			pthread_mutex_unlock(&s->audit_mu);
+			if (stop && tries >= 3) {
+				log_error("freg: %zu audit records could not be written: the database is "
+				          "unavailable", n);
+				break;
+			}
+			if (tries == 0)
+				log_warn("freg: audit: the database is unavailable; %zu records wait", n);
+			nanosleep(&pause, NULL);
+		}
 		pthread_mutex_lock(&s->audit_mu);
 	}
 	pthread_mutex_unlock(&s->audit_mu);
