@@ -285,7 +285,8 @@ authz_start(const struct authz_opts *o, struct authz_running **out, char *url, s
 	signal(SIGPIPE, SIG_IGN);
 	if ((r = porten_http_start(&hc, porten_authz_routes, porten_authz_nroutes, porten_authz_http_error,
 	                           h->az, &h->http)) != 0) {
-		fprintf(stderr, "porten authz: cannot listen on %s\n", o->listen);
+		fprintf(stderr, "porten authz: cannot listen on %s: %s\n", o->listen,
+		        r == PORTEN_ERR_EXISTS ? "the address is in use" : porten_strerror(r));
 		goto fail;
 	}
 	snprintf(url, urlsz, "%s://%s%s%s:%u/", hc.tls ? "https" : "http",

@@ -453,6 +453,8 @@ freg_start(const struct freg_opts *o, struct freg_running **out, char *url, size
 	hc.tls = !o->plain_http;
 	hc.threads = (unsigned)o->threads;
 	hc.server_name = "freg";
+	hc.listen_fd = o->listen_fd;
+	hc.have_listen_fd = o->have_listen_fd;
 	if (hc.tls) {
 		if ((ex = server_tls_load(PROG, o->data, host, o->tls_cert, o->tls_key, &h->cert_pem, &h->key_pem)) != 0)
 			goto fail;
@@ -473,7 +475,8 @@ freg_start(const struct freg_opts *o, struct freg_running **out, char *url, size
 	}
 	h->bg_init = true;
 	if ((r = porten_http_start(&hc, freg_routes, freg_nroutes, freg_http_error, h->srv, &h->http)) != 0) {
-		fprintf(stderr, PROG ": cannot listen on %s\n", o->listen);
+		fprintf(stderr, PROG ": cannot listen on %s: %s\n", o->listen,
+		        r == PORTEN_ERR_EXISTS ? "the address is in use" : porten_strerror(r));
 		goto fail;
 	}
 	if (o->simulate > 0) {

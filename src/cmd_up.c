@@ -428,7 +428,8 @@ cmd_up(int argc, char **argv)
 	sigset_t stopset;
 	unsigned port, fport;
 	uint16_t bound = 0;
-	int fd = -1, sig, r, ex = PORTEN_EXIT_CONFIG;
+	uint16_t fbound = 0;
+	int fd = -1, ffd = -1, sig, r, ex = PORTEN_EXIT_CONFIG;
 
 	memset(&o, 0, sizeof(o));
 	memset(&fj, 0, sizeof(fj));
@@ -472,9 +473,17 @@ cmd_up(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	/* The authz port is part of the issuer: bind it now. */
-	if (porten_http_listen(host, (uint16_t)port, &fd, &bound) != 0) {
-		fprintf(stderr, "porten up: cannot listen on %s (in use? choose another with --authz-listen)\n",
-		        o.authz_listen);
+	if ((r = porten_http_listen(host, (uint16_t)port, &fd, &bound)) != 0) {
+		fprintf(stderr, "porten up: cannot listen on %s: %s; choose another with --authz-listen\n",
+		        o.authz_listen, r == PORTEN_ERR_EXISTS ? "the address is in use (porten up running already?)"
+		                                               : porten_strerror(r));
+		ex = PORTEN_EXIT_FAILURE;
+		goto out;
+	}
+	if ((r = porten_http_listen(fhost, (uint16_t)fport, &ffd, &fbound)) != 0) {
+		fprintf(stderr, "porten up: cannot listen on %s: %s; choose another with --freg-listen\n",
+		        o.freg_listen, r == PORTEN_ERR_EXISTS ? "the address is in use (porten up running already?)"
+		                                              : porten_strerror(r));
 		ex = PORTEN_EXIT_FAILURE;
 		goto out;
 	}
@@ -519,6 +528,9 @@ cmd_up(int argc, char **argv)
 	fj.o.rng_seed = o.rng_seed;
 	fj.o.log_level = o.log_level;
 	fj.o.quiet = 1;
+	fj.o.listen_fd = ffd;
+	fj.o.have_listen_fd = 1;
+	ffd = -1;                    /* the register owns it now, also when it fails */
 	if (access(fregdir, F_OK) != 0 && o.persons > 0)
 		fprintf(stderr, "porten up: first start in %s: making keys and %d persons...\n", sb->dir, o.persons);
 	if (pthread_create(&fth, NULL, freg_start_main, &fj) != 0) {
@@ -633,6 +645,8 @@ out:
 	authz_stop(az);
 	if (fd >= 0)
 		close(fd);
+	if (ffd >= 0)
+		close(ffd);
 	for (size_t i = 0; sb != NULL && i < N_KINDS; i++)
 		json_decref(sb->demo[i].jwk);
 	json_decref(doc);

@@ -10,6 +10,7 @@ struct freg_opts {
 	int plain_http, threads, persons, simulate, rate_limit, fake_now, production_ids;
 	int uttrekk_hold;
 	int quiet;                   /* no progress line while generating (porten up prints its own) */
+	int listen_fd, have_listen_fd;   /* porten up: an already bound socket (porten_http_listen) */
 };
 
 /* A started server (porten up runs it next to authz). freg_start() returns an exit

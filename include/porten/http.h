@@ -113,7 +113,8 @@ int porten_http_start(const struct porten_http_config *cfg, const struct porten_
                       size_t nroutes, porten_error_handler on_error, void *ctx, porten_http **out);
 uint16_t porten_http_port(const porten_http *h);
 /* Binds and listens on host:port (0: a free port) before the server starts, so a caller
- * can learn the port first (porten up puts it in the issuer). *bound gets the port. */
+ * can learn the port first (porten up puts it in the issuer). *bound gets the port.
+ * PORTEN_ERR_EXISTS when the address is in use (also from porten_http_start). */
 int porten_http_listen(const char *host, uint16_t port, int *fd, uint16_t *bound);
 void porten_http_stop(porten_http *h);
 

@@ -426,11 +426,14 @@ porten_http_listen(const char *host, uint16_t port, int *fd_out, uint16_t *bound
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, 1024) == 0)
 			break;
+		if (errno == EADDRINUSE)
+			r = PORTEN_ERR_EXISTS;
 		close(fd);
 		fd = -1;
 	}
 	if (fd < 0) {
-		log_error("cannot listen on %s:%u: %s", host, port, strerror(errno));
+		/* The caller says so on its one line; the reason is only for debugging. */
+		log_debug("cannot listen on %s:%u: %s", host, port, strerror(errno));
 		goto out;
 	}
 	if (socket_port(fd, bound) != 0)
