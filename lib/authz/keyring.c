@@ -597,11 +597,12 @@ static int
 store_load(const az_keyring *kr, const struct cand *c, struct az_key *k)
 {
 	const char *crt = json_string_value(json_object_get(c->doc, "crt"));
-	char *pem = NULL, where[96];
+	char *pem = NULL, where[KID_SIZE + 16];
 	size_t len = 0;
 	int r;
 
-	snprintf(where, sizeof(where), "stored key %s", c->kid);
+	if (snprintf(where, sizeof(where), "stored key %s", c->kid) >= (int)sizeof(where))
+		where[sizeof(where) - 1] = '\0';
 	if ((r = porten_unseal(kr->seal, json_string_value(json_object_get(c->doc, "key")), c->kid,
 	                       &pem, &len)) != 0) {
 		log_error("keyring: the stored private key of %s does not open with this --keys-secret; "
