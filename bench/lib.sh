@@ -1,6 +1,8 @@
 # Shared setup of the register benchmarks (sourced by bench/freg.sh and bench/lookup.sh):
 # a test PKI and `porten authz` with one x5c client, a token from it, `porten freg`
 # trusting that authz, and nginx serving static files as the reference.
+# BENCH_DB (a postgresql:// URI) puts the register on PostgreSQL (bench/pg.sh); the authz
+# of the register benchmarks stays on SQLite (it only issues the one token).
 # The caller sets porten (the binary), fb (bench/freg_bench, for the token) and dir (a
 # scratch directory it owns), and installs `trap bench_cleanup EXIT`.
 # shellcheck shell=bash disable=SC2034,SC2154
@@ -18,6 +20,22 @@ bench_cleanup() {
   wait 2>/dev/null || true
   rm -rf "$dir"
 }
+
+# The store options of a server in bench_store_args (an array), from env: with BENCH_DB
+# (a postgresql:// URI of an empty database; bench/pg.sh) --db BENCH_DB, and for authz
+# (argument "authz") a fresh 0600 --keys-secret in $dir; without it nothing (--data's SQLite).
+bench_store() {
+  bench_store_args=()
+  [ -n "${BENCH_DB:-}" ] || return 0
+  bench_store_args=(--db "$BENCH_DB")
+  if [ "${1:-}" = authz ]; then
+    (umask 077; head -c 32 /dev/urandom > "$dir/keys-secret")
+    bench_store_args+=(--keys-secret "$dir/keys-secret")
+  fi
+}
+
+# "sqlite" or "postgresql": the backend the servers run on.
+bench_backend() { [ -n "${BENCH_DB:-}" ] && echo postgresql || echo sqlite; }
 
 # Waits for "listening on http://127.0.0.1:PORT/" in file $1 (process $2, up to $3 s); prints PORT.
 wait_port() {
@@ -67,13 +85,14 @@ bench_token() {
 # organisation holding the OMH package; generates PERSONS into DATA when it is empty.
 # Sets fpid, fport. Output in $dir/freg.out, $dir/freg.err.
 bench_freg() {
+  bench_store freg
   cat > "$dir/freg-seed.json" <<JSON
 {"consumers":[{"orgno":"$bench_orgno","packages":["offentligmedhjemmel"]}]}
 JSON
   # The per-IP limit (default 60000/min, spec 9) would answer most of the benchmark with 429:
   # all load comes from one address here, so it is set out of reach.
   "$porten" freg --plain-http --log-level warn --listen 127.0.0.1:0 --issuer "$bench_issuer" --issuer-url "$authz_url" \
-    --data "$1" --persons "$2" --seed "$dir/freg-seed.json" --rate-limit 2000000000 \
+    --data "$1" "${bench_store_args[@]}" --persons "$2" --seed "$dir/freg-seed.json" --rate-limit 2000000000 \
     --threads "$3" > "$dir/freg.out" 2> "$dir/freg.err" &
   fpid=$!
   fport=$(wait_port "$dir/freg.out" $fpid "$4")

@@ -3,6 +3,9 @@
 # send) at concurrency 1, 8 and 64 against `porten authz --plain-http`, next to OpenSSL's
 # own RSA-2048 sign rate measured in the same run on all cores.
 #   bench/token.sh [BUILD_DIR] [--threads N]
+# Environment: CONCURRENCY (default "1 8 64"); BENCH_DB: a postgresql:// URI of an empty
+# database to run authz on (--db, with a generated --keys-secret) instead of SQLite
+# (bench/pg.sh runs both).
 set -euo pipefail
 build=${1:-build}
 threads=${3:-0}
@@ -12,6 +15,9 @@ tb=$build/bench/token_bench
 dir=$(mktemp -d /tmp/porten-bench.XXXXXX)
 trap 'kill $pid 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$dir"' EXIT
 cores=$(nproc)
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
+bench_store authz
 
 "$porten" pki init --dir "$dir/pki" >/dev/null
 "$porten" pki issue --dir "$dir/pki" --orgno 991825827 --name "BENCH AS" --out "$dir/leaf" >/dev/null
@@ -20,7 +26,7 @@ cat > "$dir/seed.json" <<JSON
  "access":[{"scope":"folkeregister:deling/offentligmedhjemmel","consumer_orgno":"991825827"}],
  "clients":[{"client_id":"bench","client_orgno":"991825827","scopes":["folkeregister:deling/offentligmedhjemmel"]}]}
 JSON
-"$porten" authz --listen 127.0.0.1:0 --issuer https://bench.test/ --data "$dir/authz" --plain-http \
+"$porten" authz --listen 127.0.0.1:0 --issuer https://bench.test/ --data "$dir/authz" "${bench_store_args[@]}" --plain-http \
   --seed "$dir/seed.json" --trust-anchors "$dir/pki/root.pem" --intermediates "$dir/pki/intermediate.pem" \
   --crl "$dir/pki/crl.pem" --log-level warn --threads "$threads" > "$dir/out" 2> "$dir/err" &
 pid=$!
@@ -30,7 +36,7 @@ port=$(sed -n 's|.*listening on http://127.0.0.1:\([0-9]*\)/.*|\1|p' "$dir/out")
 
 ref=$(openssl speed -seconds 5 -multi "$cores" rsa2048 2>/dev/null | awk '/^rsa 2048 bits/ {print $6}')
 echo "reference: openssl speed -multi $cores rsa2048: $ref sign/s"
-echo "server: porten authz, $([ "$threads" = 0 ] && echo "$((4 * cores)) (default)" || echo "$threads") worker threads, plain HTTP, log level warn"
+echo "server: porten authz, $([ "$threads" = 0 ] && echo "$((4 * cores)) (default)" || echo "$threads") worker threads, plain HTTP, log level warn, store $(bench_backend)"
 [ -n "${PERF_OUT:-}" ] && { perf record -F 999 -g -p $pid -o "$PERF_OUT" >/dev/null 2>&1 & perfpid=$!; }
 for c in ${CONCURRENCY:-1 8 64}; do
   n=$([ "$c" = 1 ] && echo 3000 || echo 20000)

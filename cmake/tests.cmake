@@ -1,7 +1,8 @@
 # Unit tests: tests/unit/<module>/test_*.c, one executable each, label "unit".
 # Integration tests: tests/integration/test_*.c, linked with the harness, label "integration".
 # Fuzz corpus replay: tests/fuzz/fuzz_*.c replayed over tests/fuzz/corpus/<name>/, label "fuzz".
-# PostgreSQL: tests/pg/test_*.c, label "pg" (skipped unless PORTEN_TEST_PG is set).
+# PostgreSQL: tests/pg/test_*.c, label "pg" (skipped unless PORTEN_TEST_PG is set), and every
+# C integration test again as pg_test_* with PORTEN_TEST_BACKEND=postgresql (same label).
 if(NOT CMOCKA_FOUND)
   message(WARNING "cmocka not found: tests are not built")
   return()
@@ -39,6 +40,11 @@ foreach(t IN LISTS integration_tests)
   add_dependencies(${target} porten)
   add_test(NAME ${target} COMMAND ${target})
   set_tests_properties(${target} PROPERTIES LABELS integration TIMEOUT 600)
+  # The same test on PostgreSQL: the harness gives every server a database of its own on
+  # PORTEN_TEST_PG's cluster (exit 77, skipped, without it).
+  add_test(NAME pg_${name} COMMAND ${target})
+  set_tests_properties(pg_${name} PROPERTIES LABELS pg TIMEOUT 900 SKIP_RETURN_CODE 77
+                       ENVIRONMENT PORTEN_TEST_BACKEND=postgresql)
 endforeach()
 
 # PostgreSQL tests: tests/pg/test_*.c, linked with the harness and tests/pg's helpers,

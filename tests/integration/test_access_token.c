@@ -418,7 +418,7 @@ jwks_document(void **state)
 	}
 }
 
-/* Writes a second signing key into DATA/keys the way the keyring stores keys
+/* Writes a second signing key into DATA/keys (on PostgreSQL: the database) the way the keyring stores keys
  * (<kid>.key.pem + <kid>.crt.pem, kid = RFC 7638 thumbprint), newer than the first. */
 static const char *
 add_signing_key(const char *data_dir)
@@ -440,6 +440,11 @@ add_signing_key(const char *data_dir)
 	for (size_t i = 0, n = strlen(b64); i < n; i += 64)
 		crt = h_strf("%s%.*s\n", crt, (int)(n - i < 64 ? n - i : 64), b64 + i);
 	crt = h_strf("%s-----END CERTIFICATE-----\n", crt);
+	if (h_db_uri(data_dir) != NULL) {
+		/* PostgreSQL: the keys live in the database, sealed (newest signs). */
+		h_db_add_signing_key(data_dir, kid, pem, crt, h_T);
+		return h_strf("%s", kid);
+	}
 	kp = h_strf("%s/keys/%s.key.pem", data_dir, kid);
 	cp = h_strf("%s/keys/%s.crt.pem", data_dir, kid);
 	assert_int_equal(h_write_file(cp, crt, strlen(crt)), 0);

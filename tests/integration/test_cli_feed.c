@@ -174,7 +174,7 @@ inject_one(void)
 	int st;
 
 	h_write_file(file, json, strlen(json));
-	st = system(h_strf("%s freg inject --data %s %s > /dev/null", PORTEN_BIN, fr->data_dir, file));
+	st = system(h_strf("%s freg inject %s %s > /dev/null", PORTEN_BIN, h_store_arg(fr->data_dir), file));
 	if (st != 0)
 		h_fail("porten freg inject failed (%d)", st);
 }

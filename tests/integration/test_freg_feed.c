@@ -185,7 +185,7 @@ inject(const char *json)
 	int st;
 
 	h_write_file(file, json, strlen(json));
-	cmd = h_strf("%s freg inject --data %s %s > %s", PORTEN_BIN, fr->data_dir, file, outp);
+	cmd = h_strf("%s freg inject %s %s > %s", PORTEN_BIN, h_store_arg(fr->data_dir), file, outp);
 	st = system(cmd);
 	if (st != 0)
 		h_fail("porten freg inject failed (%d) for %s", st, json);
@@ -811,7 +811,7 @@ every_call_is_audited(void **state)
 		const char *dir = h_strf("%s", fr->data_dir);
 
 		h_server_stop(fr);
-		H_ASSERT_INT(system(h_strf("%s freg audit --data %s --consumer %s --json > %s", PORTEN_BIN, dir,
+		H_ASSERT_INT(system(h_strf("%s freg audit %s --consumer %s --json > %s", PORTEN_BIN, h_store_arg(dir),
 		                           ORG_OUH, outp)), 0);
 		fr = start_freg(dir, 0, "1000000");
 	}

@@ -338,8 +338,8 @@ inject(const char *json, int64_t fake_now, const char *data_dir)
 	int st;
 
 	h_write_file(file, json, strlen(json));
-	st = system(h_strf("%s freg inject --data %s%s %s > %s", PORTEN_BIN,
-	                   data_dir ? data_dir : fr->data_dir,
+	st = system(h_strf("%s freg inject %s%s %s > %s", PORTEN_BIN,
+	                   h_store_arg(data_dir ? data_dir : fr->data_dir),
 	                   fake_now ? h_strf(" --fake-now %lld", (long long)fake_now) : "", file, outp));
 	if (st != 0)
 		h_fail("porten freg inject failed (%d) for %s", st, json);
@@ -1281,7 +1281,7 @@ audit_count(const char *pid, const char *resource)
 	json_t *a;
 	int n = 0;
 
-	H_ASSERT_INT(system(h_strf("%s freg audit --data %s --person %s --json > %s", PORTEN_BIN, fr->data_dir, pid, outp)), 0);
+	H_ASSERT_INT(system(h_strf("%s freg audit %s --person %s --json > %s", PORTEN_BIN, h_store_arg(fr->data_dir), pid, outp)), 0);
 	text = h_read_file(outp, NULL);
 	/* one JSON object per line */
 	for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {

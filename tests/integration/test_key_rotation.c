@@ -146,6 +146,14 @@ expect_private_file(struct world *w, const char *kid)
 	struct stat st;
 	const char *p = h_strf("%s/keys/%s.key.pem", w->s->data_dir, kid);
 
+	if (h_db_uri(w->s->data_dir) != NULL) {
+		/* PostgreSQL: the key is in the database, sealed, and never in DATA/keys. */
+		if (h_db_signing_key_pem(H_LOC, w->s, kid) == NULL)
+			h_fail("no sealed private key %s in the database (or it does not open)", kid);
+		if (stat(p, &st) == 0)
+			h_fail("%s exists: with a database the keys live there", p);
+		return;
+	}
 	if (stat(p, &st) != 0)
 		h_fail("no private key file %s", p);
 	if ((st.st_mode & 0777) != 0600)
@@ -218,7 +226,8 @@ rotation_life_cycle(void **state)
 	expect_private_file(w, k2);
 	{
 		const char *jp = h_strf("%s/keys/%s.json", w->s->data_dir, k2);
-		json_t *meta = h_keep_json(json_load_file(jp, 0, NULL));
+		json_t *meta = h_db_uri(w->s->data_dir) != NULL ? h_db_signing_key_doc(w->s->data_dir, k2)
+		                                                : h_keep_json(json_load_file(jp, 0, NULL));
 
 		if (meta == NULL)
 			h_fail("cannot read %s", jp);
@@ -268,6 +277,8 @@ rotation_life_cycle(void **state)
 	if (file_exists(h_strf("%s/keys/%s.key.pem", w->s->data_dir, k1)) ||
 	    file_exists(h_strf("%s/keys/%s.json", w->s->data_dir, k1)))
 		h_fail("the retired key %s still has files in %s/keys", k1, w->s->data_dir);
+	if (h_db_uri(w->s->data_dir) != NULL && h_db_signing_key_doc(w->s->data_dir, k1) != NULL)
+		h_fail("the retired key %s is still in the database", k1);
 	expect_private_file(w, k2);
 	expect_private_file(w, k3);
 	/* publish_ahead 0: signs at once */

@@ -37,6 +37,12 @@
 #include "porten/jws.h"
 #include "porten/pki.h"
 #include "porten/rand.h"
+#include "porten/buf.h"
+#include "porten/seal.h"
+#include "porten/store.h"
+#include "../../pg/pg_testdb.h"
+
+#define PGT_URI_LEN 1024
 
 extern char **environ;
 
@@ -46,6 +52,22 @@ static bool initialised;
 static char tmpdir[256];
 static char pkidir[300];
 static unsigned seq;
+
+/* ---- backend (PORTEN_TEST_BACKEND=postgresql) ----
+ * Every authz / freg server gets a database of its own on PORTEN_TEST_PG's cluster, keyed
+ * by its data directory and command, so a restart with the same data_dir reuses it; all
+ * are dropped in h_cleanup(). authz servers also get --keys-secret (one 0600 file). */
+#define MAX_PGDBS 64
+static struct h_pgdb {
+	char dir[PATH_MAX];
+	char command[16];
+	char name[48];
+	char uri[PGT_URI_LEN];
+} pgdbs[MAX_PGDBS];
+static int npgdbs;
+static bool pg_mode;
+static char keys_secret_path[PATH_MAX];
+static unsigned char keys_secret[32];
 
 /* ---- ownership ---- */
 
@@ -272,6 +294,13 @@ h_cleanup(void)
 			free(s);
 		}
 	}
+	for (int i = 0; i < npgdbs; i++) {
+		if (getenv("PORTEN_IT_KEEP") == NULL)
+			pg_testdb_drop(pgdbs[i].name);
+		else
+			fprintf(stderr, "harness: kept database %s\n", pgdbs[i].name);
+	}
+	npgdbs = 0;
 	if (getenv("PORTEN_IT_KEEP") == NULL)
 		nftw(tmpdir, rm_cb, 32, FTW_DEPTH | FTW_PHYS);
 	else
@@ -301,6 +330,15 @@ h_init(void)
 
 	if (initialised)
 		return;
+	{
+		const char *b = getenv("PORTEN_TEST_BACKEND");
+
+		pg_mode = b != NULL && strcmp(b, "postgresql") == 0;
+		if (pg_mode && pg_testdb_base() == NULL) {
+			fprintf(stderr, "harness: PORTEN_TEST_BACKEND=postgresql but PORTEN_TEST_PG is unset: skipped\n");
+			exit(77);
+		}
+	}
 	h_T = (int64_t)time(NULL);
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/porten-it-XXXXXX");
 	if (mkdtemp(tmpdir) == NULL) {
@@ -326,6 +364,76 @@ h_init(void)
 		if (access(p, R_OK) != 0)
 			h_fail("porten pki init did not write %s", p);
 	}
+	if (pg_mode) {
+		int fd;
+
+		snprintf(keys_secret_path, sizeof(keys_secret_path), "%s/keys-secret", tmpdir);
+		if (porten_random_bytes(keys_secret, sizeof(keys_secret)) != 0 ||
+		    (fd = open(keys_secret_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0)
+			h_fail("cannot write %s", keys_secret_path);
+		if (write(fd, keys_secret, sizeof(keys_secret)) != (ssize_t)sizeof(keys_secret)) {
+			close(fd);
+			h_fail("cannot write %s", keys_secret_path);
+		}
+		close(fd);
+	}
+}
+
+bool
+h_backend_pg(void)
+{
+	h_init();
+	return pg_mode;
+}
+
+/* The database of (dir, command), created on first use. */
+static const struct h_pgdb *
+pgdb_for(const char *file, int line, const char *dir, const char *command, bool create)
+{
+	struct h_pgdb *d;
+	char hex[17], sql[96], base[PGT_URI_LEN], name[48], uri[PGT_URI_LEN];
+
+	for (int i = 0; i < npgdbs; i++)
+		if (strcmp(pgdbs[i].dir, dir) == 0 && (command == NULL || strcmp(pgdbs[i].command, command) == 0))
+			return &pgdbs[i];
+	if (!create)
+		return NULL;
+	if (npgdbs == MAX_PGDBS)
+		h_fail_at(file, line, "too many databases");
+	d = &pgdbs[npgdbs];
+	if (porten_random_hex(hex, 8) != 0)
+		h_fail_at(file, line, "porten_random_hex failed");
+	snprintf(d->name, sizeof(d->name), "porten_it_%s", hex);
+	snprintf(sql, sizeof(sql), "CREATE DATABASE %s", d->name);
+	/* Through locals: GCC cannot tell d->name from d->uri (-Wrestrict). */
+	snprintf(base, sizeof(base), "%s", pg_testdb_base());
+	snprintf(name, sizeof(name), "%s", d->name);
+	if (pg_testdb_admin(sql) != 0 || pg_testdb_uri(base, name, uri, sizeof(uri)) != 0)
+		h_fail_at(file, line, "cannot create database %s on PORTEN_TEST_PG", d->name);
+	memcpy(d->uri, uri, sizeof(uri));
+	snprintf(d->dir, sizeof(d->dir), "%s", dir);
+	snprintf(d->command, sizeof(d->command), "%s", command);
+	npgdbs++;
+	return d;
+}
+
+const char *
+h_db_uri(const char *data_dir)
+{
+	const struct h_pgdb *d;
+
+	if (!h_backend_pg() || data_dir == NULL)
+		return NULL;
+	d = pgdb_for(H_LOC, data_dir, NULL, false);
+	return d != NULL ? d->uri : NULL;
+}
+
+const char *
+h_store_arg(const char *data_dir)
+{
+	const char *uri = h_db_uri(data_dir);
+
+	return uri != NULL ? h_strf("--db '%s'", uri) : h_strf("--data %s", data_dir);
 }
 
 /* ---- identifiers ---- */
@@ -778,6 +886,22 @@ h_server_start_at(const char *file, int line, const struct h_server_opts *o)
 		argv[n++] = h_strf("%s/crl.pem", pkidir);
 		argv[n++] = (char *)"--cert-env";
 		argv[n++] = (char *)(o->cert_env ? o->cert_env : "test");
+	}
+	if (pg_mode && (o->command == NULL || strcmp(o->command, "authz") == 0 ||
+	                strcmp(o->command, "freg") == 0)) {
+		const char *cmd = o->command ? o->command : "authz";
+		bool has_db = false;
+
+		for (size_t i = 0; o->extra && o->extra[i]; i++)
+			has_db |= strcmp(o->extra[i], "--db") == 0;
+		if (!has_db) {
+			argv[n++] = (char *)"--db";
+			argv[n++] = h_strf("%s", pgdb_for(file, line, s->data_dir, cmd, true)->uri);
+			if (strcmp(cmd, "authz") == 0) {
+				argv[n++] = (char *)"--keys-secret";
+				argv[n++] = keys_secret_path;
+			}
+		}
 	}
 	for (size_t i = 0; o->extra && o->extra[i] && n < 62; i++)
 		argv[n++] = (char *)o->extra[i];
@@ -1845,14 +1969,124 @@ h_jwk_kids_at(const char *file, int line, struct h_server *s)
 	return out;
 }
 
+json_t *
+h_db_signing_key_doc(const char *data_dir, const char *kid)
+{
+	const char *uri = h_db_uri(data_dir);
+	char kind[16];
+	const char *vals[1] = { kind };
+	json_t *out = NULL;
+	PGconn *c;
+	PGresult *r;
+
+	if (uri == NULL)
+		h_fail("%s has no database", data_dir);
+	snprintf(kind, sizeof(kind), "%d", (int)PORTEN_DOC_SIGNING_KEY);
+	c = PQconnectdb(uri);
+	if (PQstatus(c) != CONNECTION_OK) {
+		PQfinish(c);
+		h_fail("cannot connect to %s", uri);
+	}
+	r = PQexecParams(c, "SELECT doc FROM docs WHERE kind = $1", 1, NULL, vals, NULL, NULL, 0);
+	for (int i = 0; PQresultStatus(r) == PGRES_TUPLES_OK && i < PQntuples(r) && out == NULL; i++) {
+		json_t *doc = json_loads(PQgetvalue(r, i, 0), 0, NULL);
+		const char *dk = json_string_value(json_object_get(doc, "kid"));
+
+		if (dk != NULL && strcmp(dk, kid) == 0)
+			out = h_keep_json(doc);
+		else
+			json_decref(doc);
+	}
+	PQclear(r);
+	PQfinish(c);
+	return out;
+}
+
+char *
+h_db_signing_key_pem(const char *file, int line, struct h_server *s, const char *kid)
+{
+	unsigned char sk[PORTEN_SEAL_KEY_SIZE];
+	json_t *doc;
+	char *plain = NULL, *out = NULL;
+	size_t n = 0;
+
+	(void)file; (void)line;
+	doc = h_db_signing_key_doc(s->data_dir, kid);
+	if (doc != NULL && porten_seal_key(keys_secret, sizeof(keys_secret), sk) == 0 &&
+	    porten_unseal(sk, json_string_value(json_object_get(doc, "key")), kid, &plain, &n) == 0) {
+		out = h_strf("%s", plain);
+		porten_wipe(plain, n);
+		free(plain);
+	}
+	return out;
+}
+
+void
+h_db_add_signing_key(const char *data_dir, const char *kid, const char *key_pem, const char *crt_pem,
+                     int64_t created)
+{
+	const char *uri = h_db_uri(data_dir);
+	unsigned char sk[PORTEN_SEAL_KEY_SIZE];
+	char kind[16], seqno[24], upd[24], *sealed = NULL;
+	const char *vals[4];
+	json_t *doc;
+	PGconn *c;
+	PGresult *r;
+	long long next = 1;
+	bool ok;
+
+	if (uri == NULL)
+		h_fail("h_db_add_signing_key: %s has no database", data_dir);
+	if (porten_seal_key(keys_secret, sizeof(keys_secret), sk) != 0 ||
+	    porten_seal(sk, key_pem, strlen(key_pem), kid, &sealed) != 0)
+		h_fail("cannot seal the key %s", kid);
+	doc = json_pack("{s:s,s:I,s:I,s:s,s:s}", "kid", kid, "created", (json_int_t)created,
+	                "activates", (json_int_t)created, "crt", crt_pem, "key", sealed);
+	free(sealed);
+	h_keep_json(doc);
+	snprintf(kind, sizeof(kind), "%d", (int)PORTEN_DOC_SIGNING_KEY);
+	snprintf(upd, sizeof(upd), "%lld", (long long)time(NULL));
+	c = PQconnectdb(uri);
+	if (PQstatus(c) != CONNECTION_OK) {
+		PQfinish(c);
+		h_fail("cannot connect to %s", uri);
+	}
+	vals[0] = kind;
+	r = PQexecParams(c, "SELECT count(*) FROM docs WHERE kind = $1", 1, NULL, vals, NULL, NULL, 0);
+	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
+		next = atoll(PQgetvalue(r, 0, 0)) + 1;
+	PQclear(r);
+	snprintf(seqno, sizeof(seqno), "%010lld", next);
+	vals[1] = seqno;
+	vals[2] = h_dump(doc);
+	vals[3] = upd;
+	r = PQexecParams(c, "INSERT INTO docs (kind, key, doc, updated_at) VALUES ($1, convert_to($2, 'UTF8'), $3, $4)",
+	                 4, NULL, vals, NULL, NULL, 0);
+	ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+	PQclear(r);
+	if (ok) {
+		r = PQexec(c, "UPDATE meta SET value = value + 1 WHERE name = 'generation'");
+		PQclear(r);
+	}
+	PQfinish(c);
+	if (!ok)
+		h_fail("cannot insert the signing key %s into %s", kid, uri);
+}
+
 porten_key *
 h_server_key_at(const char *file, int line, struct h_server *s, const char *kid)
 {
 	const char *path = h_strf("%s/keys/%s.key.pem", s->data_dir, kid);
 	size_t len;
-	char *pem = h_read_file(path, &len);
+	char *pem;
 	porten_key *k = NULL;
 
+	if (h_db_uri(s->data_dir) != NULL) {
+		pem = h_db_signing_key_pem(file, line, s, kid);
+		path = h_strf("the sealed key %s in the database", kid);
+		len = strlen(pem);
+	} else
+		pem = h_read_file(path, &len);
 	if (pem == NULL)
 		h_fail_at(file, line, "cannot read the server key %s", path);
 	if (porten_key_from_pem(pem, len, &k) != 0)

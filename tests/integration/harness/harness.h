@@ -65,6 +65,23 @@ int h_run(char *const argv[]);
 char *h_read_file(const char *path, size_t *len);
 int h_write_file(const char *path, const void *data, size_t len);
 
+/* ---- backends ----
+ * PORTEN_TEST_BACKEND=postgresql (ctest's pg_integration_* tests): every authz / freg
+ * server gets a fresh database on PORTEN_TEST_PG's cluster (CREATE DATABASE porten_it_<hex>,
+ * dropped in h_cleanup) as --db, reused when a server is started again with the same
+ * data_dir, and authz a generated 0600 --keys-secret. h_init() exits 77 (skipped) when
+ * PORTEN_TEST_PG is unset in that mode. */
+bool h_backend_pg(void);
+/* The database URI of the servers on data_dir (PostgreSQL mode), else NULL. */
+const char *h_db_uri(const char *data_dir);
+/* The store option of a CLI command on that server's data: "--data DIR", or on PostgreSQL
+ * "--db 'URI'" (shell-quoted; for system()). Harness-owned. */
+const char *h_store_arg(const char *data_dir);
+/* In PostgreSQL mode: prints why and skips the current cmocka test. */
+#define h_skip_on_pg(why) do { if (h_backend_pg()) { \
+	fprintf(stderr, "%s:%d: skipped on PostgreSQL: %s\n", __FILE__, __LINE__, (why)); \
+	skip(); } } while (0)
+
 /* ---- identifiers ---- */
 /* True when s is a valid organisation number (mod-11). */
 bool h_orgno_valid(const char *s);
@@ -348,6 +365,17 @@ json_t *h_find(const json_t *arr, const char *name, const char *value);
 const char *h_jwk_kids_at(const char *file, int line, struct h_server *s);
 /* The server's private signing key DATA/keys/<kid>.key.pem (harness-owned), for forging. */
 #define h_server_key(s, kid) h_server_key_at(H_LOC, (s), (kid))
+/* PostgreSQL mode: the unsealed private key PEM of kid from the server's database
+ * (harness-owned; NULL if there is none). */
+char *h_db_signing_key_pem(const char *file, int line, struct h_server *s, const char *kid);
+/* PostgreSQL mode: the stored document {kid, created, activates, crt, key (sealed)} of
+ * signing key kid in data_dir's database (harness-owned), NULL when there is none. */
+json_t *h_db_signing_key_doc(const char *data_dir, const char *kid);
+/* PostgreSQL mode: stores a signing key (kid = its thumbprint) in the database of data_dir
+ * the way the keyring does (the next sequence number, private key sealed with the
+ * harness's --keys-secret), signing from created. */
+void h_db_add_signing_key(const char *data_dir, const char *kid, const char *key_pem, const char *crt_pem,
+                          int64_t created);
 porten_key *h_server_key_at(const char *file, int line, struct h_server *s, const char *kid);
 /* The JWK (public, with kid/use/alg) of k for an API body, without "created" (new ref kept). */
 json_t *h_key_pub(const struct h_key *k, const char *alg);
