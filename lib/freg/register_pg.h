@@ -74,6 +74,9 @@ int freg_pg_audit_query(struct freg_pgreg *g, int64_t from, int64_t to, const ch
 /* The PostgreSQL text of search.c's statement id (index maintenance and queries), or NULL
  * for one that has none. */
 const struct porten_pg_stmt *freg_search_pg_stmt(enum freg_sst id);
+/* How many parameters it takes: its highest $n (every one up to it appears), -1 for one
+ * that has no PostgreSQL text. */
+int freg_search_pg_nparams(enum freg_sst id);
 
 /* A connection of g's pool for one unit of work; freg_pg_conn_put gives it back. */
 int freg_pg_conn_get(struct freg_pgreg *g, struct porten_pg_conn **out);

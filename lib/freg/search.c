@@ -21,7 +21,11 @@
  *   tilpasset    freg_ident's primary key (identifier order), current identifiers;
  *   komplett     freg_person with its version as of the sequence number's persondoc.
  * A list of words (navn's middle words, soek's other words) is one parameter, a JSON
- * array read with json_each. */
+ * array read with json_each.
+ *
+ * PostgreSQL: the same four functions run on a PostgreSQL register through struct sq
+ * (below), which prepares, binds, steps and reads either backend; the statement texts
+ * there are lib/freg/search_pg.c's, with the same parameter numbers. */
 #include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -1371,18 +1375,60 @@ freg_soek_check(const struct freg_soek *q, char *why, size_t why_sz)
 	return 0;
 }
 
-/* The range [lo, hi) of byte strings that start with prefix: hi is prefix with its last
- * byte raised by one (checked text never holds 0xff). */
+/* The range [lo, hi) (lo of sz bytes, hi of HI_SZ(sz)) of byte strings that start with prefix (folded): hi is prefix with
+ * its last character raised by one code point, trailing U+10FFFF dropped first (nothing
+ * follows it). Over valid UTF-8 (every stored street and kommune) that range is exactly
+ * the strings with the prefix, bytewise, and hi is itself valid UTF-8, as PostgreSQL
+ * requires of text. A prefix of U+10FFFF only: hi is lo with a 0xf5 byte, past every
+ * valid string. */
+#define HI_SZ(sz) ((sz) + 4)   /* room for hi: a code point may grow by a byte, or 0xf5 */
 static void
 prefix_range(const char *prefix, char *lo, char *hi, size_t sz)
 {
-	size_t n;
+	size_t n, i, k, last = 0;
+	long cp = -1, c;
 
 	(void)freg_search_fold(prefix, lo, sz);
 	n = strlen(lo);
 	memcpy(hi, lo, n + 1);
-	if (n > 0)
-		hi[n - 1] = (char)((unsigned char)hi[n - 1] + 1);
+	/* The last code point below U+10FFFF not followed by anything but U+10FFFF. */
+	for (i = 0; i < n; i += k) {
+		c = utf8_next((const unsigned char *)lo + i, n - i, &k);
+		if (c != 0x10ffff) {
+			cp = c;
+			last = i;
+		}
+	}
+	if (cp < 0) {
+		/* Checked text is valid UTF-8; none below U+10FFFF (or empty). */
+		hi[n] = (char)0xf5;
+		hi[n + 1] = '\0';
+		return;
+	}
+	cp++;
+	if (cp == 0xd800)
+		cp = 0xe000;
+	/* Encode cp at last; it may be one byte longer than the code point it replaces. */
+	if (cp < 0x80) {
+		hi[last] = (char)cp;
+		k = 1;
+	} else if (cp < 0x800) {
+		hi[last] = (char)(0xc0 | (cp >> 6));
+		hi[last + 1] = (char)(0x80 | (cp & 0x3f));
+		k = 2;
+	} else if (cp < 0x10000) {
+		hi[last] = (char)(0xe0 | (cp >> 12));
+		hi[last + 1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		hi[last + 2] = (char)(0x80 | (cp & 0x3f));
+		k = 3;
+	} else {
+		hi[last] = (char)(0xf0 | (cp >> 18));
+		hi[last + 1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+		hi[last + 2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		hi[last + 3] = (char)(0x80 | (cp & 0x3f));
+		k = 4;
+	}
+	hi[last + k] = '\0';
 }
 
 /* The freg_s_word.m bits a name criterion matches. */
@@ -1394,12 +1440,196 @@ name_mask(bool fonetisk, bool historisk)
 	return historisk ? m | (fonetisk ? M_PH_HIST : M_WORD_HIST) : m;
 }
 
-/* Searches on a PostgreSQL register (not yet there). */
+/* ---- one query on either backend ---- */
+
+/* The four searches below run the same C on both backends: which statement, which
+ * parameters, how the rows are read, the limits and the order. Only the statement text
+ * differs (sst_sql here, lib/freg/search_pg.c on PostgreSQL, with the same numbering).
+ * A statement is prepared, bound by parameter number (a number past the statement's
+ * highest is skipped, as the drivers of one query share a numbering), stepped row by
+ * row and reset; on PostgreSQL the rows come in one result. */
+#define SQ_PARAMS 24
+
+struct sq {
+	freg_register *reg;
+	struct freg_pgreg *g;            /* PostgreSQL, else NULL */
+	struct conn *c;                  /* SQLite */
+	sqlite3_stmt *st;
+	struct porten_pg_conn *pc;       /* PostgreSQL */
+	PGresult *res;
+	int row, nrows;
+	bool used;                       /* a statement ran on pc: no retry elsewhere */
+	enum freg_sst id;
+	int rc;                          /* SQLite: the first bind error */
+	int np;                          /* PostgreSQL: the statement's parameters */
+	const char *v[SQ_PARAMS];
+	char b[SQ_PARAMS][24];
+};
+
 static int
-pg_search_missing(const char *what)
+sq_open(struct sq *q, freg_register *reg)
 {
-	log_error("freg: search: %s is not available on PostgreSQL yet", what);
-	return PORTEN_ERR_INTERNAL;
+	memset(q, 0, sizeof(*q));
+	q->reg = reg;
+	q->g = freg_reg_pg(reg);
+	return q->g != NULL ? freg_pg_conn_get(q->g, &q->pc) : freg_reg_conn_get(reg, &q->c);
+}
+
+static void
+sq_done(struct sq *q)
+{
+	freg_reg_stmt_done(q->st);
+	q->st = NULL;
+	PQclear(q->res);
+	q->res = NULL;
+}
+
+static void
+sq_close(struct sq *q)
+{
+	sq_done(q);
+	if (q->pc != NULL)
+		freg_pg_conn_put(q->g, q->pc);
+	if (q->c != NULL)
+		freg_reg_conn_put(q->reg, q->c);
+	q->pc = NULL;
+	q->c = NULL;
+}
+
+static int
+sq_prep(struct sq *q, enum freg_sst id)
+{
+	sq_done(q);
+	q->id = id;
+	q->rc = SQLITE_OK;
+	if (q->g == NULL)
+		return prep(q->c, id, &q->st);
+	q->np = freg_search_pg_nparams(id);
+	if (q->np < 0 || q->np > SQ_PARAMS) {
+		log_error("freg: search: statement %d has no PostgreSQL text", (int)id);
+		return PORTEN_ERR_INTERNAL;
+	}
+	for (int i = 0; i < SQ_PARAMS; i++)
+		q->v[i] = NULL;
+	return 0;
+}
+
+static void
+sq_s(struct sq *q, int i, const char *s)
+{
+	if (q->g == NULL)
+		bind_s(q->st, i, s, &q->rc);
+	else if (i >= 1 && i <= q->np)
+		q->v[i - 1] = s;
+}
+
+/* An integer, or NULL when not has. */
+static void
+sq_oi(struct sq *q, int i, bool has, int64_t v)
+{
+	if (q->g == NULL) {
+		bind_oi(q->st, i, has, v, &q->rc);
+	} else if (i >= 1 && i <= q->np) {
+		snprintf(q->b[i - 1], sizeof(q->b[i - 1]), "%lld", (long long)v);
+		q->v[i - 1] = has ? q->b[i - 1] : NULL;
+	}
+}
+
+static void
+sq_i(struct sq *q, int i, int64_t v)
+{
+	sq_oi(q, i, true, v);
+}
+
+/* 1 a row, 0 no more, or an error. On PostgreSQL a connection found dead by the first
+ * statement of a call (a database restart leaves stale ones in the pool) is replaced
+ * and the statement sent again: nothing was read yet. */
+static int
+sq_step(struct sq *q)
+{
+	unsigned lost = 0;
+	int rc, r;
+
+	if (q->g == NULL) {
+		if (q->rc != SQLITE_OK)
+			return freg_reg_err(q->c, q->rc, "bind");
+		rc = sqlite3_step(q->st);
+		if (rc == SQLITE_ROW)
+			return 1;
+		return rc == SQLITE_DONE ? 0 : freg_reg_err(q->c, rc, sst_sql[q->id]);
+	}
+	if (q->res == NULL) {
+		for (;;) {
+			r = freg_pg_run(q->pc, q->id, q->np, q->v, &q->res);
+			if (r != PORTEN_ERR_UNAVAILABLE || !q->pc->broken || q->used ||
+			    lost++ >= PORTEN_FREG_POOL_MAX)
+				break;
+			freg_pg_conn_put(q->g, q->pc);
+			q->pc = NULL;
+			if ((r = freg_pg_conn_get(q->g, &q->pc)) != 0)
+				return r;
+		}
+		if (r != 0)
+			return r;
+		q->used = true;
+		q->row = -1;
+		q->nrows = PQntuples(q->res);
+	}
+	if (q->row + 1 >= q->nrows)
+		return 0;
+	q->row++;
+	return 1;
+}
+
+/* Column col of the current row as text (NULL for SQL NULL), its length in *len. */
+static const char *
+sq_text(struct sq *q, int col, size_t *len)
+{
+	const char *t;
+
+	if (q->g == NULL) {
+		t = (const char *)sqlite3_column_text(q->st, col);
+		*len = t != NULL ? (size_t)sqlite3_column_bytes(q->st, col) : 0;
+		return t;
+	}
+	if (PQgetisnull(q->res, q->row, col)) {
+		*len = 0;
+		return NULL;
+	}
+	*len = (size_t)PQgetlength(q->res, q->row, col);
+	return PQgetvalue(q->res, q->row, col);
+}
+
+/* Column col as an integer: false for SQL NULL. */
+static bool
+sq_int(struct sq *q, int col, int64_t *out)
+{
+	size_t len;
+	const char *t;
+
+	if (q->g == NULL) {
+		if (sqlite3_column_type(q->st, col) == SQLITE_NULL)
+			return false;
+		*out = sqlite3_column_int64(q->st, col);
+		return true;
+	}
+	if ((t = sq_text(q, col, &len)) == NULL)
+		return false;
+	*out = strtoll(t, NULL, 10);
+	return true;
+}
+
+/* Runs a statement without parameters that returns no rows. */
+static int
+sq_run0(struct sq *q, enum freg_sst id)
+{
+	int r;
+
+	if ((r = sq_prep(q, id)) != 0)
+		return r;
+	r = sq_step(q);
+	sq_done(q);
+	return r < 0 ? r : 0;
 }
 
 /* ---- entydigsoek ---- */
@@ -1408,25 +1638,22 @@ int
 freg_register_entydig(freg_register *reg, enum freg_pkg p, const struct freg_entydig *q,
 	char pid[12])
 {
-	struct conn *c = NULL;
-	sqlite3_stmt *st = NULL;
+	struct sq s;
 	struct words ws;
-	char *mid = NULL, slo[TEXT_SZ], shi[TEXT_SZ], hb[2] = "";
+	char *mid = NULL, slo[TEXT_SZ], shi[HI_SZ(TEXT_SZ)], hb[2] = "";
 	char fu[TEXT_SZ], fl[TEXT_SZ], fd[TEXT_SZ];
 	const char *fw = NULL, *lw = NULL, *dval = NULL;
 	int64_t hn = 0, dkind = 0;
 	bool addr, has_hn = false;
 	size_t hits = 0;
 	enum freg_sst drv;
-	int rc = SQLITE_OK, r;
+	int r;
 
 	if (reg == NULL || pid == NULL)
 		return PORTEN_ERR_INVALID;
 	pid[0] = '\0';
 	if ((r = freg_entydig_check(p, q, NULL, 0)) != 0)
 		return r;
-	if (freg_reg_pg(reg) != NULL)
-		return pg_search_missing("entydigsoek");
 	ws.n = 0;
 	if (q->navn != NULL) {
 		split_words(q->navn, &ws);
@@ -1459,53 +1686,47 @@ freg_register_entydig(freg_register *reg, enum freg_pkg p, const struct freg_ent
 	} else {
 		drv = q->foedselsdato != NULL ? SST_ENTYDIG_NAME_FDATO : SST_ENTYDIG_NAME;
 	}
-	if ((r = freg_reg_conn_get(reg, &c)) != 0)
+	if ((r = sq_open(&s, reg)) != 0)
 		goto out;
-	if ((r = prep(c, drv, &st)) != 0)
+	if ((r = sq_prep(&s, drv)) != 0)
 		goto out;
 	/* The name pair is checked by a seek unless it drives. */
-	bind_i(st, 1, name_mask(q->fonetisk, q->historisk), &rc);
-	bind_s(st, 2, drv == SST_ENTYDIG_NAME || drv == SST_ENTYDIG_NAME_FDATO ? NULL : fw, &rc);
-	bind_s(st, 3, lw, &rc);
-	bind_i(st, 4, q->historisk, &rc);
-	bind_s(st, 5, mid, &rc);
-	bind_s(st, 6, q->identifikasjonsnummer, &rc);
-	bind_oi(st, 7, q->foedselsdato != NULL, q->foedselsdato != NULL ?
-	        strtol(q->foedselsdato, NULL, 10) : 0, &rc);
-	bind_i(st, 8, addr, &rc);
-	bind_i(st, 9, hjemmel(p) ? GRAD_FORTROLIG : GRAD_UGRADERT, &rc);
-	bind_s(st, 10, q->adressenavn != NULL ? slo : NULL, &rc);
-	bind_s(st, 11, q->adressenavn != NULL ? shi : NULL, &rc);
-	bind_oi(st, 12, has_hn, hn, &rc);
-	bind_s(st, 13, hb, &rc);
-	bind_s(st, 14, q->postnummer, &rc);
-	bind_s(st, 15, q->utenlandsk != NULL ? fu : NULL, &rc);
-	bind_s(st, 16, q->legitimasjonsdokument != NULL ? fl : NULL, &rc);
-	bind_s(st, 17, q->duf != NULL ? fd : NULL, &rc);
-	bind_i(st, 18, dkind, &rc);
-	bind_s(st, 19, dval, &rc);
-	bind_s(st, 20, fw, &rc);
-	bind_s(st, 21, lw, &rc);
-	if (rc != SQLITE_OK) {
-		r = freg_reg_err(c, rc, "bind");
-		goto out;
-	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const unsigned char *t = sqlite3_column_text(st, 0);
+	sq_i(&s, 1, name_mask(q->fonetisk, q->historisk));
+	sq_s(&s, 2, drv == SST_ENTYDIG_NAME || drv == SST_ENTYDIG_NAME_FDATO ? NULL : fw);
+	sq_s(&s, 3, lw);
+	sq_i(&s, 4, q->historisk);
+	sq_s(&s, 5, mid);
+	sq_s(&s, 6, q->identifikasjonsnummer);
+	sq_oi(&s, 7, q->foedselsdato != NULL, q->foedselsdato != NULL ?
+	      strtol(q->foedselsdato, NULL, 10) : 0);
+	sq_i(&s, 8, addr);
+	sq_i(&s, 9, hjemmel(p) ? GRAD_FORTROLIG : GRAD_UGRADERT);
+	sq_s(&s, 10, q->adressenavn != NULL ? slo : NULL);
+	sq_s(&s, 11, q->adressenavn != NULL ? shi : NULL);
+	sq_oi(&s, 12, has_hn, hn);
+	sq_s(&s, 13, hb);
+	sq_s(&s, 14, q->postnummer);
+	sq_s(&s, 15, q->utenlandsk != NULL ? fu : NULL);
+	sq_s(&s, 16, q->legitimasjonsdokument != NULL ? fl : NULL);
+	sq_s(&s, 17, q->duf != NULL ? fd : NULL);
+	sq_i(&s, 18, dkind);
+	sq_s(&s, 19, dval);
+	sq_s(&s, 20, fw);
+	sq_s(&s, 21, lw);
+	while ((r = sq_step(&s)) == 1) {
+		size_t len;
+		const char *t = sq_text(&s, 0, &len);
 
-		if (hits++ == 0 && t != NULL && sqlite3_column_bytes(st, 0) == 11)
+		if (hits++ == 0 && t != NULL && len == 11)
 			memcpy(pid, t, 12);
 	}
-	if (rc != SQLITE_DONE) {
-		r = freg_reg_err(c, rc, "entydigsoek");
+	if (r != 0)
 		goto out;
-	}
 	r = hits == 1 && pid[0] != '\0' ? 0 : PORTEN_ERR_NOT_FOUND;
 out:
 	if (r != 0)
 		pid[0] = '\0';
-	freg_reg_stmt_done(st);
-	freg_reg_conn_put(reg, c);
+	sq_close(&s);
 	free(mid);
 	return r;
 }
@@ -1526,30 +1747,27 @@ pid_cmp(const void *a, const void *b)
 /* Entries of an index for one criterion, counted up to PORTEN_FREG_SEARCH_ESTIMATE:
  * parameters 1 and 2 by fmt ('i' int64_t, 's' string), 3 the ceiling. */
 static int
-estimate(struct conn *c, enum freg_sst id, int64_t *out, const char *fmt, ...)
+estimate(struct sq *s, enum freg_sst id, int64_t *out, const char *fmt, ...)
 {
-	sqlite3_stmt *st = NULL;
 	va_list ap;
-	int rc = SQLITE_OK, r;
+	int r;
 
-	if ((r = prep(c, id, &st)) != 0)
+	if ((r = sq_prep(s, id)) != 0)
 		return r;
 	va_start(ap, fmt);
 	for (int i = 1; fmt[i - 1] != '\0'; i++) {
 		if (fmt[i - 1] == 'i')
-			bind_i(st, i, va_arg(ap, int64_t), &rc);
+			sq_i(s, i, va_arg(ap, int64_t));
 		else
-			bind_s(st, i, va_arg(ap, const char *), &rc);
+			sq_s(s, i, va_arg(ap, const char *));
 	}
 	va_end(ap);
-	bind_i(st, 3, PORTEN_FREG_SEARCH_ESTIMATE, &rc);
-	if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		*out = sqlite3_column_int64(st, 0);
+	sq_i(s, 3, PORTEN_FREG_SEARCH_ESTIMATE);
+	if ((r = sq_step(s)) == 1 && sq_int(s, 0, out))
 		r = 0;
-	} else {
-		r = freg_reg_err(c, rc, "soek estimate");
-	}
-	freg_reg_stmt_done(st);
+	else if (r >= 0)
+		r = PORTEN_ERR_INTERNAL;
+	sq_done(s);
 	return r;
 }
 
@@ -1557,23 +1775,21 @@ int
 freg_register_soek(freg_register *reg, enum freg_pkg p, const struct freg_soek *q,
 	freg_pid_fn fn, void *ctx)
 {
-	struct conn *c = NULL;
-	sqlite3_stmt *st = NULL;
+	struct sq s;
 	struct words ws;
 	struct pids res = { 0, NULL };
-	char *rest = NULL, slo[TEXT_SZ], shi[TEXT_SZ], klo[8], khi[8], hb[2] = "";
+	char *rest = NULL, slo[TEXT_SZ], shi[HI_SZ(TEXT_SZ)], klo[8], khi[HI_SZ(8)], hb[2] = "";
 	int64_t lo = 0, hi = INT64_MAX, hn = 0, best = INT64_MAX, n;
 	size_t maks, drv_word = SIZE_MAX;
 	enum freg_sst drv = SST_SOEK_ALL;
 	bool has_date, has_hn = false, has_komm, addr;
-	int rc = SQLITE_OK, r;
+	int r;
 
+	memset(&s, 0, sizeof(s));
 	if (reg == NULL || fn == NULL)
 		return PORTEN_ERR_INVALID;
 	if ((r = freg_soek_check(q, NULL, 0)) != 0)
 		return r;
-	if (freg_reg_pg(reg) != NULL)
-		return pg_search_missing("soek");
 	maks = q->maks == 0 ? FREG_SOEK_MAX : q->maks;
 	ws.n = 0;
 	if (q->navn != NULL) {
@@ -1612,17 +1828,17 @@ freg_register_soek(freg_register *reg, enum freg_pkg p, const struct freg_soek *
 		has_hn = parse_husnummer(q->husnummer, &hn, hb);
 	addr = q->adressenavn != NULL || has_hn || q->postnummer != NULL || has_komm;
 
-	if ((r = freg_reg_conn_get(reg, &c)) != 0)
+	if ((r = sq_open(&s, reg)) != 0)
 		goto out;
 	/* The criterion with the fewest index entries drives. */
 	if (has_date) {
-		if ((r = estimate(c, SST_CNT_FDATO, &n, "ii", lo, hi)) != 0)
+		if ((r = estimate(&s, SST_CNT_FDATO, &n, "ii", lo, hi)) != 0)
 			goto out;
 		best = n;
 		drv = SST_SOEK_FDATO;
 	}
 	for (size_t i = 0; i < ws.n; i++) {
-		if ((r = estimate(c, SST_CNT_WORD, &n, "s", ws.w[i])) != 0)
+		if ((r = estimate(&s, SST_CNT_WORD, &n, "s", ws.w[i])) != 0)
 			goto out;
 		if (n < best) {
 			best = n;
@@ -1631,7 +1847,7 @@ freg_register_soek(freg_register *reg, enum freg_pkg p, const struct freg_soek *
 		}
 	}
 	if (q->adressenavn != NULL) {
-		if ((r = estimate(c, SST_CNT_STREET, &n, "ss", slo, shi)) != 0)
+		if ((r = estimate(&s, SST_CNT_STREET, &n, "ss", slo, shi)) != 0)
 			goto out;
 		if (n < best) {
 			best = n;
@@ -1639,7 +1855,7 @@ freg_register_soek(freg_register *reg, enum freg_pkg p, const struct freg_soek *
 		}
 	}
 	if (q->postnummer != NULL) {
-		if ((r = estimate(c, SST_CNT_POST, &n, "s", q->postnummer)) != 0)
+		if ((r = estimate(&s, SST_CNT_POST, &n, "s", q->postnummer)) != 0)
 			goto out;
 		if (n < best) {
 			best = n;
@@ -1647,7 +1863,7 @@ freg_register_soek(freg_register *reg, enum freg_pkg p, const struct freg_soek *
 		}
 	}
 	if (has_komm) {
-		if ((r = estimate(c, SST_CNT_KOMM, &n, "ss", klo, khi)) != 0)
+		if ((r = estimate(&s, SST_CNT_KOMM, &n, "ss", klo, khi)) != 0)
 			goto out;
 		if (n < best) {
 			best = n;
@@ -1663,47 +1879,39 @@ freg_register_soek(freg_register *reg, enum freg_pkg p, const struct freg_soek *
 		r = PORTEN_ERR_NOMEM;
 		goto out;
 	}
-	if ((r = prep(c, drv, &st)) != 0)
+	if ((r = sq_prep(&s, drv)) != 0)
 		goto out;
-	bind_i(st, 1, name_mask(q->fonetisk, q->historisk), &rc);
-	bind_i(st, 2, q->historisk, &rc);
-	bind_s(st, 3, rest, &rc);
-	bind_i(st, 4, q->inkluder_doede, &rc);
-	bind_oi(st, 5, q->kjoenn != NULL, q->kjoenn != NULL && strcmp(q->kjoenn, "mann") == 0 ?
-	        1 : 2, &rc);
-	bind_i(st, 6, lo, &rc);
-	bind_i(st, 7, hi, &rc);
-	bind_i(st, 8, addr, &rc);
-	bind_i(st, 9, hjemmel(p) ? GRAD_FORTROLIG : GRAD_UGRADERT, &rc);
-	bind_i(st, 10, q->inkluder_opphold ? ADDR_OPPHOLD : ADDR_BOSTED, &rc);
-	bind_s(st, 11, q->adressenavn != NULL ? slo : NULL, &rc);
-	bind_s(st, 12, q->adressenavn != NULL ? shi : NULL, &rc);
-	bind_oi(st, 13, has_hn, hn, &rc);
-	bind_s(st, 14, hb, &rc);
-	bind_s(st, 15, q->postnummer, &rc);
-	bind_s(st, 16, has_komm ? klo : NULL, &rc);
-	bind_s(st, 17, has_komm ? khi : NULL, &rc);
-	bind_s(st, 18, drv_word != SIZE_MAX ? ws.w[drv_word] : NULL, &rc);
-	bind_i(st, 19, FREG_SOEK_MAX + 1, &rc);
-	if (rc != SQLITE_OK) {
-		r = freg_reg_err(c, rc, "bind");
-		goto out;
-	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const unsigned char *t = sqlite3_column_text(st, 0);
+	sq_i(&s, 1, name_mask(q->fonetisk, q->historisk));
+	sq_i(&s, 2, q->historisk);
+	sq_s(&s, 3, rest);
+	sq_i(&s, 4, q->inkluder_doede);
+	sq_oi(&s, 5, q->kjoenn != NULL, q->kjoenn != NULL && strcmp(q->kjoenn, "mann") == 0 ?
+	      1 : 2);
+	sq_i(&s, 6, lo);
+	sq_i(&s, 7, hi);
+	sq_i(&s, 8, addr);
+	sq_i(&s, 9, hjemmel(p) ? GRAD_FORTROLIG : GRAD_UGRADERT);
+	sq_i(&s, 10, q->inkluder_opphold ? ADDR_OPPHOLD : ADDR_BOSTED);
+	sq_s(&s, 11, q->adressenavn != NULL ? slo : NULL);
+	sq_s(&s, 12, q->adressenavn != NULL ? shi : NULL);
+	sq_oi(&s, 13, has_hn, hn);
+	sq_s(&s, 14, hb);
+	sq_s(&s, 15, q->postnummer);
+	sq_s(&s, 16, has_komm ? klo : NULL);
+	sq_s(&s, 17, has_komm ? khi : NULL);
+	sq_s(&s, 18, drv_word != SIZE_MAX ? ws.w[drv_word] : NULL);
+	sq_i(&s, 19, FREG_SOEK_MAX + 1);
+	while ((r = sq_step(&s)) == 1) {
+		size_t len;
+		const char *t = sq_text(&s, 0, &len);
 
-		if (t == NULL || sqlite3_column_bytes(st, 0) != 11 || res.n > FREG_SOEK_MAX)
+		if (t == NULL || len != 11 || res.n > FREG_SOEK_MAX)
 			continue;
 		memcpy(res.v[res.n++], t, 12);
 	}
-	if (rc != SQLITE_DONE) {
-		r = freg_reg_err(c, rc, "soek");
+	if (r != 0)
 		goto out;
-	}
-	freg_reg_stmt_done(st);
-	st = NULL;
-	freg_reg_conn_put(reg, c);
-	c = NULL;
+	sq_close(&s);
 	/* Without maksTreff, more than 10 000 is "narrow the search"; with it, the client
 	 * asked for some of the matches and gets them (docs/freg.md). */
 	if (res.n > FREG_SOEK_MAX && q->maks == 0) {
@@ -1715,8 +1923,7 @@ freg_register_soek(freg_register *reg, enum freg_pkg p, const struct freg_soek *
 	for (size_t i = 0; i < res.n && i < maks && r == 0; i++)
 		r = fn(ctx, res.v[i]);
 out:
-	freg_reg_stmt_done(st);
-	freg_reg_conn_put(reg, c);
+	sq_close(&s);
 	free(res.v);
 	free(rest);
 	return r;
@@ -1744,34 +1951,35 @@ year_ok(int y)
 	return y == 0 || (y >= 1000 && y <= 9999);
 }
 
-/* Steps st, calling fn with column 0 of each row that is not NULL. */
+/* Steps the prepared statement, calling fn with column 0 of each row that is not NULL. */
 static int
-each_text(struct conn *c, sqlite3_stmt *st, const char *what, freg_pid_fn fn, void *ctx)
+each_text(struct sq *s, freg_pid_fn fn, void *ctx)
 {
 	int rc, r;
 
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *t = (const char *)sqlite3_column_text(st, 0);
+	while ((rc = sq_step(s)) == 1) {
+		size_t len;
+		const char *t = sq_text(s, 0, &len);
 
 		if (t == NULL)
 			continue;
 		if ((r = fn(ctx, t)) != 0)
 			return r;
 	}
-	return rc == SQLITE_DONE ? 0 : freg_reg_err(c, rc, what);
+	return rc;
 }
 
 int
 freg_register_tilpasset(freg_register *reg, const struct freg_tilpasset *q, freg_pid_fn fn,
 	void *ctx)
 {
-	struct conn *c = NULL;
-	sqlite3_stmt *st = NULL;
+	struct sq s;
 	char sb[4];
 	int64_t lo = 0, hi = INT64_MAX;
 	bool doed_range;
-	int rc = SQLITE_OK, r;
+	int r;
 
+	memset(&s, 0, sizeof(s));
 	if (reg == NULL || q == NULL || fn == NULL)
 		return PORTEN_ERR_INVALID;
 	if (q->statuses == 0 || (q->statuses >> (FREG_UT_INAKTIV + 1)) != 0 ||
@@ -1792,117 +2000,93 @@ freg_register_tilpasset(freg_register *reg, const struct freg_tilpasset *q, freg
 	if (q->foedt_tom != 0)
 		hi = ((int64_t)q->foedt_tom + 1) * 10000;
 	doed_range = q->doed_fom != 0 || q->doed_tom != 0;
-	if (freg_reg_pg(reg) != NULL)
-		return pg_search_missing("tilpasset uttrekk");
-	if ((r = freg_reg_conn_get(reg, &c)) != 0)
+	if ((r = sq_open(&s, reg)) != 0)
 		goto out;
-	if ((r = prep(c, SST_TILPASSET, &st)) != 0)
+	if ((r = sq_prep(&s, SST_TILPASSET)) != 0)
 		goto out;
-	bind_i(st, 1, q->statuses, &rc);
-	bind_s(st, 2, q->bostedskommune, &rc);
-	bind_s(st, 3, q->oppholdskommune, &rc);
-	bind_i(st, 4, lo, &rc);
-	bind_i(st, 5, hi, &rc);
-	bind_i(st, 6, doed_range, &rc);
-	bind_i(st, 7, q->doed_fom != 0 ? q->doed_fom : 1, &rc);
-	bind_i(st, 8, q->doed_tom != 0 ? q->doed_tom : 9999, &rc);
-	bind_oi(st, 9, q->kjoenn != NULL, q->kjoenn != NULL && strcmp(q->kjoenn, "mann") == 0 ?
-	        1 : 2, &rc);
-	bind_s(st, 10, q->statsborgerskap != NULL ? sb : NULL, &rc);
-	bind_s(st, 11, q->sivilstand, &rc);
-	bind_i(st, 12, hjemmel(q->pkg) ? GRAD_FORTROLIG : GRAD_UGRADERT, &rc);
-	if (rc != SQLITE_OK) {
-		r = freg_reg_err(c, rc, "tilpasset");
-		goto out;
-	}
-	r = each_text(c, st, "tilpasset", fn, ctx);
+	sq_i(&s, 1, q->statuses);
+	sq_s(&s, 2, q->bostedskommune);
+	sq_s(&s, 3, q->oppholdskommune);
+	sq_i(&s, 4, lo);
+	sq_i(&s, 5, hi);
+	sq_i(&s, 6, doed_range);
+	sq_i(&s, 7, q->doed_fom != 0 ? q->doed_fom : 1);
+	sq_i(&s, 8, q->doed_tom != 0 ? q->doed_tom : 9999);
+	sq_oi(&s, 9, q->kjoenn != NULL, q->kjoenn != NULL && strcmp(q->kjoenn, "mann") == 0 ?
+	      1 : 2);
+	sq_s(&s, 10, q->statsborgerskap != NULL ? sb : NULL);
+	sq_s(&s, 11, q->sivilstand);
+	sq_i(&s, 12, hjemmel(q->pkg) ? GRAD_FORTROLIG : GRAD_UGRADERT);
+	r = each_text(&s, fn, ctx);
 out:
-	freg_reg_stmt_done(st);
-	freg_reg_conn_put(reg, c);
+	sq_close(&s);
 	return r;
 }
 
 static int
-query_one_int(struct conn *c, enum freg_sst id, int64_t a, int64_t b, int64_t *out,
-	bool *found)
+query_one_int(struct sq *s, enum freg_sst id, int64_t a, int64_t b, int64_t *out, bool *found)
 {
-	sqlite3_stmt *st = NULL;
-	int rc = SQLITE_OK, r = 0;
+	int r;
 
 	*found = false;
-	if ((r = prep(c, id, &st)) != 0)
+	if ((r = sq_prep(s, id)) != 0)
 		return r;
-	bind_i(st, 1, a, &rc);
-	bind_i(st, 2, b, &rc);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		if (sqlite3_column_type(st, 0) != SQLITE_NULL) {
-			*out = sqlite3_column_int64(st, 0);
-			*found = true;
-		}
-	} else if (rc != SQLITE_DONE) {
-		r = freg_reg_err(c, rc, sst_sql[id]);
+	sq_i(s, 1, a);
+	sq_i(s, 2, b);
+	if ((r = sq_step(s)) == 1) {
+		*found = sq_int(s, 0, out);
+		r = 0;
 	}
-	freg_reg_stmt_done(st);
+	sq_done(s);
 	return r;
 }
 
 int
 freg_register_komplett(freg_register *reg, int64_t seq, freg_pid_fn fn, void *ctx)
 {
-	struct conn *c = NULL;
-	sqlite3_stmt *st = NULL;
+	struct sq s;
 	int64_t last = 0, ev = 0, doc = 0;
 	bool found, cur;
-	int rc = SQLITE_OK, r;
+	int r;
 
+	memset(&s, 0, sizeof(s));
 	if (reg == NULL || fn == NULL)
 		return PORTEN_ERR_INVALID;
 	if (seq < 1)
 		return 0;
-	if (freg_reg_pg(reg) != NULL)
-		return pg_search_missing("komplett uttrekk");
-	if ((r = freg_reg_conn_get(reg, &c)) != 0)
-		return r;
-	/* One read transaction: the bounds and the rows from one snapshot. */
-	if ((r = run(c, SST_READ_BEGIN, "")) != 0)
+	if ((r = sq_open(&s, reg)) != 0)
 		goto out;
-	if ((r = query_one_int(c, SST_KOMPLETT_HEAD, FREG_OMH, 0, &last, &found)) != 0)
+	/* One read transaction: the bounds and the rows from one snapshot. */
+	if ((r = sq_run0(&s, SST_READ_BEGIN)) != 0)
+		goto out;
+	if ((r = query_one_int(&s, SST_KOMPLETT_HEAD, FREG_OMH, 0, &last, &found)) != 0)
 		goto out;
 	cur = seq >= last;
 	if (!cur) {
 		/* The last event at or before seq, then the last version it or an earlier
 		 * event wrote. */
-		if ((r = query_one_int(c, SST_KOMPLETT_EVENT, FREG_OMH, seq, &ev, &found)) != 0)
+		if ((r = query_one_int(&s, SST_KOMPLETT_EVENT, FREG_OMH, seq, &ev, &found)) != 0)
 			goto out;
 		if (!found) {
 			r = PORTEN_ERR_NOT_FOUND;     /* seq is older than what retention kept */
 			goto out;
 		}
-		if ((r = query_one_int(c, SST_KOMPLETT_DOC, ev, 0, &doc, &found)) != 0)
+		if ((r = query_one_int(&s, SST_KOMPLETT_DOC, ev, 0, &doc, &found)) != 0)
 			goto out;
 		if (!found)
 			goto done;
 	}
-	if ((r = prep(c, cur ? SST_KOMPLETT_CUR : SST_KOMPLETT_ASOF, &st)) != 0)
+	if ((r = sq_prep(&s, cur ? SST_KOMPLETT_CUR : SST_KOMPLETT_ASOF)) != 0)
 		goto out;
 	if (!cur) {
-		bind_i(st, 1, doc, &rc);
-		bind_i(st, 2, ev, &rc);
-		if (rc != SQLITE_OK) {
-			r = freg_reg_err(c, rc, "komplett");
-			goto out;
-		}
+		sq_i(&s, 1, doc);
+		sq_i(&s, 2, ev);
 	}
-	if ((r = each_text(c, st, "komplett", fn, ctx)) != 0)
+	if ((r = each_text(&s, fn, ctx)) != 0)
 		goto out;
 done:
-	freg_reg_stmt_done(st);
-	st = NULL;
-	r = run(c, SST_READ_END, "");
+	r = sq_run0(&s, SST_READ_END);
 out:
-	freg_reg_stmt_done(st);
-	freg_reg_conn_put(reg, c);
+	sq_close(&s);
 	return r;
 }
