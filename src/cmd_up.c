@@ -303,8 +303,8 @@ build_description(const struct sandbox *sb)
 		"consumers", consumers);
 }
 
-/* Credentials of demo[from..to), on a thread of their own for half of them: an RSA key
- * is 0.1-0.2 s of one CPU, and there are nine. */
+/* Credentials of demo[from..to), on a thread of their own for half of them when there
+ * are CPUs to spare: an RSA key is 0.1-0.2 s of one CPU, and there are nine. */
 struct demo_job {
 	const char *pkidir;
 	struct demo *demo;
@@ -564,7 +564,9 @@ cmd_up(int argc, char **argv)
 			{ pkidir, sb->demo, N_KINDS / 2, N_KINDS, 0, 0 },
 		};
 		pthread_t th;
-		bool two = pthread_create(&th, NULL, demo_main, &half[1]) == 0;
+		/* The population has a thread of its own; a second key thread only helps when a
+		 * third CPU is there to run it (on two it slows the population, the longer part). */
+		bool two = sysconf(_SC_NPROCESSORS_ONLN) >= 3 && pthread_create(&th, NULL, demo_main, &half[1]) == 0;
 
 		demo_main(&half[0]);
 		if (two)
