@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +47,7 @@ static const struct opt freg_opts_table[] = {
 	{ "production-ids", NULL, OPT_FLAG, OFF(production_ids), "generate identifiers without the synthetic month + 80 (default: synthetic, as in Skatteetaten's test environments)" },
 	{ "public-url", "URL", OPT_STRING, OFF(public_url), "base URL clients use, for the links in Atom feeds (default: from the Host header)" },
 	{ "rate-limit", "N", OPT_INT, OFF(rate_limit), "requests per minute per client IP before 429 (default 60000)" },
+	{ "read-db", "URI", OPT_STRING, OFF(read_db), "a read replica (postgresql://, a hot standby of --db) for the lookups: feed, documents, persons, searches; writes and the audit trail stay on --db" },
 	{ "rng-seed", "N", OPT_STRING, OFF(rng_seed), "seed of the population generator and the simulator (default 1)" },
 	{ "seed", "FILE", OPT_STRING, OFF(seed), "which organisations hold which rights packages: {\"consumers\":[{\"orgno\",\"packages\":[...]}]}" },
 	{ "simulate", "N", OPT_INT, OFF(simulate), "append N synthetic life events per minute while running (default 0)" },
@@ -75,8 +77,14 @@ static const struct opt_cmd freg_cmd = {
 
 /* ---- Shared ---- */
 
+static bool
+pg_uri(const char *uri)
+{
+	return uri != NULL && (strncmp(uri, "postgresql://", 13) == 0 || strncmp(uri, "postgres://", 11) == 0);
+}
+
 static int
-open_register(const char *data, const char *db, freg_register **reg)
+open_register_replica(const char *data, const char *db, const char *read_db, freg_register **reg)
 {
 	char uri[PATH_MAX + 16];
 	int r;
@@ -90,11 +98,21 @@ open_register(const char *data, const char *db, freg_register **reg)
 		}
 		snprintf(uri, sizeof(uri), "sqlite:%s/freg.db", data);
 	}
-	if ((r = freg_register_open(uri, reg)) != 0) {
-		fprintf(stderr, PROG ": cannot open the register '%s': %s\n", uri, porten_strerror(r));
+	if ((r = freg_register_open_replica(uri, read_db, reg)) != 0) {
+		if (read_db != NULL)
+			fprintf(stderr, PROG ": cannot open the register '%s' with the read replica '%s': %s\n",
+			        uri, read_db, porten_strerror(r));
+		else
+			fprintf(stderr, PROG ": cannot open the register '%s': %s\n", uri, porten_strerror(r));
 		return r == PORTEN_ERR_INVALID ? PORTEN_EXIT_CONFIG : PORTEN_EXIT_UNAVAILABLE;
 	}
 	return 0;
+}
+
+static int
+open_register(const char *data, const char *db, freg_register **reg)
+{
+	return open_register_replica(data, db, NULL, reg);
 }
 
 static unsigned
@@ -372,6 +390,10 @@ freg_start(const struct freg_opts *o, struct freg_running **out, char *url, size
 		fprintf(stderr, PROG ": without --data, give --tls-cert and --tls-key or --plain-http\n");
 		return PORTEN_EXIT_USAGE;
 	}
+	if (o->read_db != NULL && (!pg_uri(o->db) || !pg_uri(o->read_db))) {
+		fprintf(stderr, PROG ": --read-db (a postgresql:// read replica) goes with a postgresql:// --db\n");
+		return PORTEN_EXIT_USAGE;
+	}
 	if ((o->tls_cert == NULL) != (o->tls_key == NULL)) {
 		fprintf(stderr, PROG ": --tls-cert and --tls-key go together\n");
 		return PORTEN_EXIT_USAGE;
@@ -393,7 +415,7 @@ freg_start(const struct freg_opts *o, struct freg_running **out, char *url, size
 	signal(SIGPIPE, SIG_IGN);
 	if ((h = calloc(1, sizeof(*h))) == NULL)
 		return PORTEN_EXIT_FAILURE;
-	if ((ex = open_register(o->data, o->db, &h->reg)) != 0)
+	if ((ex = open_register_replica(o->data, o->db, o->read_db, &h->reg)) != 0)
 		goto fail;
 	if (o->seed && (ex = load_seed(h->reg, o->seed)) != 0)
 		goto fail;

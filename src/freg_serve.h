@@ -7,6 +7,7 @@
 struct freg_opts {
 	const char *listen, *issuer, *issuer_url, *ca_bundle, *data, *db, *seed, *log_level;
 	const char *tls_cert, *tls_key, *public_url, *rng_seed;
+	const char *read_db;         /* a read replica of db for the lookups, or NULL */
 	int plain_http, threads, persons, simulate, rate_limit, fake_now, production_ids;
 	int uttrekk_hold;
 	int quiet;                   /* no progress line while generating (porten up prints its own) */

@@ -36,9 +36,16 @@ typedef struct freg_register freg_register;
 /* Opens (creating and migrating if needed). PORTEN_ERR_INVALID for a URI other than
  * sqlite:PATH or postgresql://...; PORTEN_ERR_UNAVAILABLE when the file cannot be opened
  * or the database server cannot be reached. On PostgreSQL every call may also return
- * PORTEN_ERR_UNAVAILABLE when the database goes away (the caller answers 503); the
- * search calls of porten/freg_search.h are not yet available there (PORTEN_ERR_INTERNAL). */
+ * PORTEN_ERR_UNAVAILABLE when the database goes away (the caller answers 503). */
 int freg_register_open(const char *uri, freg_register **out);
+/* freg_register_open with a read replica: read_uri (postgresql://, a hot standby of the
+ * postgresql:// uri) serves the lookups (feed, feed bounds, event documents, persons,
+ * person documents, pick, consumer and call state, the searches); every write, the
+ * audit trail and count stay on uri. The replica is not migrated: it must hold every
+ * migration already (PORTEN_ERR_INVALID otherwise, as for a non-PostgreSQL uri). Its
+ * answers lag the primary by the replication delay (docs/operations.md). read_uri NULL:
+ * freg_register_open. */
+int freg_register_open_replica(const char *uri, const char *read_uri, freg_register **out);
 void freg_register_close(freg_register *r);
 
 /* One event to append. */

@@ -670,6 +670,12 @@ freg_reg_err(struct conn *c, int rc, const char *what)
 int
 freg_register_open(const char *uri, freg_register **out)
 {
+	return freg_register_open_replica(uri, NULL, out);
+}
+
+int
+freg_register_open_replica(const char *uri, const char *read_uri, freg_register **out)
+{
 	freg_register *reg = NULL;
 	porten_store *s = NULL;
 	struct conn *c = NULL;
@@ -680,10 +686,15 @@ freg_register_open(const char *uri, freg_register **out)
 	if (out == NULL)
 		return PORTEN_ERR_INVALID;
 	*out = NULL;
+	if (read_uri != NULL && (!porten_pg_uri(uri) || !porten_pg_uri(read_uri))) {
+		log_error("freg: register: a read replica needs a postgresql:// database and a "
+		          "postgresql:// replica URI");
+		return PORTEN_ERR_INVALID;
+	}
 	if (porten_pg_uri(uri)) {
 		struct freg_pgreg *g = NULL;
 
-		if ((r = freg_pg_open(uri, &g)) != 0)
+		if ((r = freg_pg_open(uri, read_uri, &g)) != 0)
 			return r;
 		if ((reg = calloc(1, sizeof(*reg))) == NULL) {
 			freg_pg_close(g);

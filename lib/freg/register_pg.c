@@ -47,7 +47,9 @@
 #define CONFLICT_RETRIES 5
 
 struct freg_pgreg {
-	porten_pg *pool;
+	porten_pg *pool;        /* the primary: every write, and the reads that decide one */
+	porten_pg *rpool;       /* the lookups (read1r, search): a read replica, else pool */
+	porten_pg *replica;     /* the replica's own pool when there is one (closed with g) */
 	unsigned size;
 };
 
@@ -354,7 +356,7 @@ typedef int (*work_fn)(struct uow *u, void *arg);
  * backend), or on a serialisation conflict, fn runs again from the start on another
  * connection: nothing of the failed run was committed. */
 static int
-with_conn(struct freg_pgreg *g, work_fn fn, void *arg)
+with_pool(struct freg_pgreg *g, porten_pg *pool, work_fn fn, void *arg)
 {
 	unsigned lost = 0, conflicts = 0;
 	int r;
@@ -363,18 +365,25 @@ with_conn(struct freg_pgreg *g, work_fn fn, void *arg)
 		struct uow u = { NULL, false };
 		bool again;
 
-		if ((r = porten_pg_acquire(g->pool, &u.c)) != 0)
+		if ((r = porten_pg_acquire(pool, &u.c)) != 0)
 			return r;
 		r = fn(&u, arg);
 		again = !u.committing &&
 		        ((r == PORTEN_ERR_UNAVAILABLE && u.c->broken && lost++ < g->size) ||
 		         (r == PORTEN_ERR_CONFLICT && conflicts++ < CONFLICT_RETRIES));
-		porten_pg_release(g->pool, u.c);
+		porten_pg_release(pool, u.c);
 		if (!again)
 			return r;
 		log_info("freg: register: %s, once more", r == PORTEN_ERR_CONFLICT ?
 		         "serialisation conflict" : "connection lost before commit");
 	}
+}
+
+/* with_pool on the primary. */
+static int
+with_conn(struct freg_pgreg *g, work_fn fn, void *arg)
+{
+	return with_pool(g, g->pool, fn, arg);
 }
 
 static int
@@ -396,13 +405,13 @@ tx_end(struct uow *u, int r)
 int
 freg_pg_conn_get(struct freg_pgreg *g, struct porten_pg_conn **out)
 {
-	return porten_pg_acquire(g->pool, out);
+	return porten_pg_acquire(g->rpool, out);
 }
 
 void
 freg_pg_conn_put(struct freg_pgreg *g, struct porten_pg_conn *c)
 {
-	porten_pg_release(g->pool, c);
+	porten_pg_release(g->rpool, c);
 }
 
 int
@@ -439,7 +448,7 @@ ix_put(void *sink, enum freg_sst id, const char *fmt, ...)
 /* ---- open, close ---- */
 
 int
-freg_pg_open(const char *uri, struct freg_pgreg **out)
+freg_pg_open(const char *uri, const char *read_uri, struct freg_pgreg **out)
 {
 	struct freg_pgreg *g = NULL;
 	struct porten_pg_conn *c = NULL;
@@ -454,6 +463,15 @@ freg_pg_open(const char *uri, struct freg_pgreg **out)
 	/* Connects once and applies sql/postgresql's migrations (002, 003 are ours). */
 	if ((r = porten_pg_open(uri, "freg: register", g->size, &g->pool)) != 0)
 		goto fail;
+	g->rpool = g->pool;
+	/* A read replica: no migrations (a hot standby cannot write), only the check that
+	 * it has replayed every one this binary needs. */
+	if (read_uri != NULL) {
+		if ((r = porten_pg_open_opts(read_uri, "freg: register (read replica)", g->size,
+		                             PORTEN_PG_OPEN_REPLICA, &g->replica)) != 0)
+			goto fail;
+		g->rpool = g->replica;
+	}
 	/* The schema answers, and the search index covers every person: both migrations
 	 * come together on PostgreSQL, so a register is never older than its index. */
 	if ((r = porten_pg_acquire(g->pool, &c)) != 0)
@@ -476,6 +494,7 @@ freg_pg_close(struct freg_pgreg *g)
 {
 	if (g == NULL)
 		return;
+	porten_pg_close(g->replica);
 	porten_pg_close(g->pool);
 	free(g);
 }
@@ -716,23 +735,45 @@ read1_work(struct uow *u, void *arg)
 	return porten_pg_exec(u->c, &stmts[rd->id], rd->p.n, rd->p.v, &rd->res);
 }
 
-/* Runs statement id with the parameters by fmt on a pooled connection (with
- * with_conn's retries); *res the result. */
 static int
-read1(struct freg_pgreg *g, int id, PGresult **res, const char *fmt, ...)
+vread1(struct freg_pgreg *g, porten_pg *pool, int id, PGresult **res, const char *fmt, va_list ap)
 {
 	struct read1 rd = { .id = id };
-	va_list ap;
 	int r;
 
 	*res = NULL;
-	va_start(ap, fmt);
-	r = vparams(&rd.p, fmt, ap);
-	va_end(ap);
-	if (r != 0)
+	if ((r = vparams(&rd.p, fmt, ap)) != 0)
 		return r;
-	if ((r = with_conn(g, read1_work, &rd)) == 0)
+	if ((r = with_pool(g, pool, read1_work, &rd)) == 0)
 		*res = rd.res;
+	return r;
+}
+
+/* Runs statement id with the parameters by fmt on a pooled connection of the primary
+ * (with with_pool's retries); *res the result. */
+static int
+read1(struct freg_pgreg *g, int id, PGresult **res, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = vread1(g, g->pool, id, res, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+/* read1 for a lookup: on the read replica when there is one. What it answers may be up
+ * to the replication lag old, a consistent prefix of the primary's (docs/operations.md). */
+static int
+read1r(struct freg_pgreg *g, int id, PGresult **res, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = vread1(g, g->rpool, id, res, fmt, ap);
+	va_end(ap);
 	return r;
 }
 
@@ -744,7 +785,7 @@ freg_pg_feed(struct freg_pgreg *g, enum freg_pkg p, int64_t from, size_t limit,
 	struct freg_feed_row row;
 	int r;
 
-	if ((r = read1(g, ST_FEED_READ, &res, "iii", (int64_t)p, from,
+	if ((r = read1r(g, ST_FEED_READ, &res, "iii", (int64_t)p, from,
 	               limit > (size_t)INT64_MAX ? INT64_MAX : (int64_t)limit)) != 0)
 		return r;
 	for (int i = 0; i < PQntuples(res) && r == 0; i++) {
@@ -767,7 +808,7 @@ freg_pg_feed_bounds(struct freg_pgreg *g, enum freg_pkg p, int64_t *first, int64
 	PGresult *res = NULL;
 	int r;
 
-	if ((r = read1(g, ST_HEAD_GET, &res, "i", (int64_t)p)) != 0)
+	if ((r = read1r(g, ST_HEAD_GET, &res, "i", (int64_t)p)) != 0)
 		return r;
 	if (PQntuples(res) > 0) {
 		*last = col_i(res, 0, 0);
@@ -788,7 +829,7 @@ freg_pg_event_doc(struct freg_pgreg *g, const char *key, char **json, size_t *le
 	size_t n;
 	int r;
 
-	if ((r = read1(g, ST_EVENT_DOC, &res, "s", key)) != 0)
+	if ((r = read1r(g, ST_EVENT_DOC, &res, "s", key)) != 0)
 		return r;
 	if (PQntuples(res) == 0) {
 		r = PORTEN_ERR_NOT_FOUND;
@@ -819,7 +860,7 @@ freg_pg_person(struct freg_pgreg *g, const char *pid, json_t **doc, char *curren
 	json_t *d = NULL;
 	int r;
 
-	if ((r = read1(g, ST_PERSON_READ, &res, "s", pid)) != 0)
+	if ((r = read1r(g, ST_PERSON_READ, &res, "s", pid)) != 0)
 		return r;
 	if (PQntuples(res) == 0) {
 		r = PORTEN_ERR_NOT_FOUND;
@@ -850,7 +891,7 @@ freg_pg_persondoc(struct freg_pgreg *g, const char *key, json_t **doc, int64_t *
 	PGresult *res = NULL;
 	int r;
 
-	if ((r = read1(g, ST_PDOC_READ, &res, "s", key)) != 0)
+	if ((r = read1r(g, ST_PDOC_READ, &res, "s", key)) != 0)
 		return r;
 	if (PQntuples(res) == 0) {
 		r = PORTEN_ERR_NOT_FOUND;
@@ -871,6 +912,8 @@ freg_pg_count(struct freg_pgreg *g, size_t *persons)
 	PGresult *res = NULL;
 	int r;
 
+	/* On the primary: it decides whether --persons fills the register, and a replica
+	 * behind by the population would let a restarted instance fill it twice. */
 	if ((r = read1(g, ST_SLOT_MAX, &res, "")) != 0)
 		return r;
 	*persons = PQntuples(res) > 0 && !PQgetisnull(res, 0, 0) ? (size_t)col_i(res, 0, 0) + 1 : 0;
@@ -884,7 +927,7 @@ freg_pg_pick(struct freg_pgreg *g, size_t index, char current_pid[12])
 	PGresult *res = NULL;
 	int r;
 
-	if ((r = read1(g, ST_PICK, &res, "i", (int64_t)index)) != 0)
+	if ((r = read1r(g, ST_PICK, &res, "i", (int64_t)index)) != 0)
 		return r;
 	r = PQntuples(res) == 0 ? PORTEN_ERR_NOT_FOUND : copy_col(res, 0, 0, current_pid, PID_LEN + 1);
 	PQclear(res);
@@ -1016,7 +1059,7 @@ freg_pg_consumer_get(struct freg_pgreg *g, const char *orgno, unsigned *mask)
 	PGresult *res = NULL;
 	int r;
 
-	if ((r = read1(g, ST_CONS_GET, &res, "s", orgno)) != 0)
+	if ((r = read1r(g, ST_CONS_GET, &res, "s", orgno)) != 0)
 		return r;
 	if (PQntuples(res) == 0)
 		r = PORTEN_ERR_NOT_FOUND;
@@ -1033,7 +1076,7 @@ freg_pg_call_state(struct freg_pgreg *g, const char *orgno, enum freg_pkg p, uns
 	PGresult *res = NULL;
 	int r;
 
-	if ((r = read1(g, ST_CALL_STATE, &res, "si", orgno, (int64_t)p)) != 0)
+	if ((r = read1r(g, ST_CALL_STATE, &res, "si", orgno, (int64_t)p)) != 0)
 		return r;
 	if (PQntuples(res) != 1) {
 		r = PORTEN_ERR_INTERNAL;

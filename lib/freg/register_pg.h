@@ -42,7 +42,8 @@ struct freg_pgreg *freg_reg_pg(const freg_register *r);
 
 /* ---- the backend ---- */
 
-int freg_pg_open(const char *uri, struct freg_pgreg **out);
+/* read_uri: a read replica of uri (a hot standby) for the lookups, or NULL. */
+int freg_pg_open(const char *uri, const char *read_uri, struct freg_pgreg **out);
 void freg_pg_close(struct freg_pgreg *g);
 
 /* ev already checked (check_event in register.c). */
@@ -78,7 +79,8 @@ const struct porten_pg_stmt *freg_search_pg_stmt(enum freg_sst id);
  * that has no PostgreSQL text. */
 int freg_search_pg_nparams(enum freg_sst id);
 
-/* A connection of g's pool for one unit of work; freg_pg_conn_put gives it back. */
+/* A connection for one search (reads only): of the read replica's pool when there is
+ * one, else of the primary's; freg_pg_conn_put gives it back. */
 int freg_pg_conn_get(struct freg_pgreg *g, struct porten_pg_conn **out);
 void freg_pg_conn_put(struct freg_pgreg *g, struct porten_pg_conn *c);
 /* Runs statement id on c with the parameters (values[i] for $i+1, NULL = SQL NULL);

@@ -232,8 +232,53 @@ fail:
 	return rc;
 }
 
+/* A replica is opened without migrating: it must already hold every migration this
+ * binary knows (replayed from its primary), else it is not (yet) a replica of a database
+ * this version of porten can read. */
+static int
+check_replica(struct porten_pg *p, struct porten_pg_conn *c)
+{
+	PGresult *r = PQexec(c->pg, "SELECT version FROM schema_migrations");
+	const char *state = r != NULL ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+	int rc;
+
+	if (state != NULL && strcmp(state, "42P01") == 0) {
+		PQclear(r);
+		log_error("%s: postgresql: the read replica has no schema_migrations table: not a "
+		          "replica of a porten database (or its primary was never opened by porten)", p->who);
+		return PORTEN_ERR_INVALID;
+	}
+	if ((rc = porten_pg_check(c, r, "read replica: schema_migrations")) != 0)
+		return rc;
+	for (const struct porten_migration *m = porten_migrations; m->backend != NULL; m++) {
+		bool have = false;
+
+		if (strcmp(m->backend, "postgresql") != 0)
+			continue;
+		for (int i = 0; i < PQntuples(r) && !have; i++)
+			have = atoi(PQgetvalue(r, i, 0)) == m->version;
+		if (!have) {
+			log_error("%s: postgresql: the read replica lacks migration %03d %s: its primary "
+			          "has not been migrated by this version of porten (start porten on the "
+			          "primary first) or the replica has not replayed it yet", p->who,
+			          m->version, m->name);
+			PQclear(r);
+			return PORTEN_ERR_INVALID;
+		}
+	}
+	PQclear(r);
+	return 0;
+}
+
 int
 porten_pg_open(const char *uri, const char *who, unsigned size, porten_pg **out)
+{
+	return porten_pg_open_opts(uri, who, size, 0, out);
+}
+
+int
+porten_pg_open_opts(const char *uri, const char *who, unsigned size, unsigned flags,
+                    porten_pg **out)
 {
 	struct porten_pg *p;
 	PQconninfoOption *opts;
@@ -271,7 +316,9 @@ porten_pg_open(const char *uri, const char *who, unsigned size, porten_pg **out)
 		pthread_cond_init(&p->cv, &ca);
 		pthread_condattr_destroy(&ca);
 	}
-	if ((rc = connect_one(p, &p->conns[0])) != 0 || (rc = migrate(p, &p->conns[0])) != 0) {
+	if ((rc = connect_one(p, &p->conns[0])) != 0 ||
+	    (rc = (flags & PORTEN_PG_OPEN_REPLICA) ? check_replica(p, &p->conns[0]) :
+	          migrate(p, &p->conns[0])) != 0) {
 		porten_pg_close(p);
 		return rc;
 	}

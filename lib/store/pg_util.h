@@ -44,6 +44,17 @@ struct porten_pg_stmt {
  * when the server cannot be reached, PORTEN_ERR_INVALID for a bad URI) and applies the
  * migrations. who names the user in log lines ("store", "freg"). */
 int porten_pg_open(const char *uri, const char *who, unsigned size, porten_pg **out);
+
+/* porten_pg_open's options. */
+enum {
+	/* A read replica (a hot standby, read-only): no migrations; instead the database's
+	 * schema_migrations must hold every PostgreSQL migration this binary knows, else
+	 * PORTEN_ERR_INVALID with a log line saying which one is missing. */
+	PORTEN_PG_OPEN_REPLICA = 1u << 0,
+};
+/* porten_pg_open with options (PORTEN_PG_OPEN_*; 0 is porten_pg_open). */
+int porten_pg_open_opts(const char *uri, const char *who, unsigned size, unsigned flags,
+                        porten_pg **out);
 void porten_pg_close(porten_pg *p);
 
 /* A connection for one unit of work, waiting up to PORTEN_PG_ACQUIRE_MS for a free one.
