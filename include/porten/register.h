@@ -13,7 +13,7 @@
  * register's tables come from migration 002; lib/store runs the migrations), URI
  * "sqlite:PATH"; or PostgreSQL through sql/postgresql/ (lib/freg/register_pg.c), URI
  * "postgresql://..." or "postgres://..." (libpq's syntax), where several instances may
- * share one database (docs/operations-freg.md). Thread-safe: one handle serves every
+ * share one database (docs/operations.md, "PostgreSQL for porten freg"). Thread-safe: one handle serves every
  * worker thread (a small connection pool; reads never wait for the writer).
  *
  * Document identifiers (hendelsesdokument, persondokument) are 32 lowercase hex
