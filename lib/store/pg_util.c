@@ -165,8 +165,12 @@ connect_one(struct porten_pg *p, struct porten_pg_conn *c)
 		return PORTEN_ERR_UNAVAILABLE;
 	}
 	PQsetNoticeProcessor(c->pg, notice, p->who);
-	/* Times are Unix seconds everywhere; UTC keeps any timestamp text the same. */
-	if (porten_pg_simple(c, "SET TIME ZONE 'UTC'") != 0) {
+	/* Times are Unix seconds everywhere; UTC keeps any timestamp text the same. Plans
+	 * are made for each execution's values: porten's statements carry optional criteria
+	 * as "$n IS NULL OR col = $n", which a generic plan (PostgreSQL's choice after five
+	 * executions of a prepared statement) cannot turn into index scans. */
+	if (porten_pg_simple(c, "SET TIME ZONE 'UTC'") != 0 ||
+	    porten_pg_simple(c, "SET plan_cache_mode = force_custom_plan") != 0) {
 		PQfinish(c->pg);
 		c->pg = NULL;
 		c->broken = true;
