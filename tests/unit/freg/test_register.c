@@ -31,40 +31,17 @@
 #include "porten/log.h"
 #include "porten/register.h"
 #include "pg/pg_testdb.h"
+#include "reg_fixture.h"
 
-#define T0 INT64_C(1767225600)           /* 2026-01-01T00:00:00Z */
 #define NTHREADS 4
 #define PER_WORKER 500
-
-struct fx {
-	char dir[64];
-	char db[128];
-	char uri[512];
-	char pgname[40];        /* the test's PostgreSQL database ("" on SQLite) */
-	freg_register *r;
-};
 
 static bool on_pg;              /* --pg */
 
 static int
 setup(void **state)
 {
-	struct fx *f = calloc(1, sizeof(*f));
-
-	if (f == NULL)
-		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/porten-reg-XXXXXX");
-	if (mkdtemp(f->dir) == NULL)
-		return -1;
-	snprintf(f->db, sizeof(f->db), "%s/reg.db", f->dir);
-	snprintf(f->uri, sizeof(f->uri), "sqlite:%s", f->db);
-	if (on_pg && pg_testdb_create(f->uri, sizeof(f->uri), f->pgname) != 0)
-		return -1;
-	porten_clock_pin(T0);
-	if (freg_register_open(f->uri, &f->r) != 0)
-		return -1;
-	*state = f;
-	return 0;
+	return reg_fixture_setup(state, "/tmp/porten-reg-XXXXXX", on_pg);
 }
 
 static int
