@@ -93,7 +93,7 @@ enum { M_WORD = 1, M_WORD_HIST = 2, M_PH = 4, M_PH_HIST = 8 };
  * ?5 kjoenn, ?6/?7 fdato range [lo, hi), ?8 1 when an address criterion is given,
  * ?9 highest visible grad, ?10 highest address kind, ?11/?12 street prefix range,
  * ?13 husnummer, ?14 husbokstav, ?15 postnummer, ?16/?17 kommunenummer range,
- * ?18 the driving name word, ?19 limit. FDATO marks the fdato column that may use its
+ * ?18 the driving name word, ?19 limit, ?20 the second name word of WORD2. FDATO marks the fdato column that may use its
  * index: "+" keeps the planner off it for the other drivers. */
 #define SOEK_PERSON(FDATO) \
 	"(?4 OR p.doed = 0) AND (?5 IS NULL OR p.kjoenn = ?5) " \
@@ -170,6 +170,15 @@ static const char *const sst_sql[SST_COUNT] = {
 	                  "WHERE d.word = ?18 AND (d.m & ?1) != 0 "
 	                  "AND p.person = d.person AND " SOEK_PERSON("+") SOEK_ADDR_EXISTS
 	                  "LIMIT ?19",
+	/* Two name words: the second is a primary-key probe per entry of the first, before
+	 * any person row is read (on 5.6 million persons a common first name has tens of
+	 * thousands of entries, and few of them have the surname too). */
+	[SST_SOEK_WORD2] = "SELECT p.pid FROM freg_s_word AS d CROSS JOIN freg_s_word AS e "
+	                   "CROSS JOIN freg_s_person AS p "
+	                   "WHERE d.word = ?18 AND (d.m & ?1) != 0 AND e.word = ?20 "
+	                   "AND e.person = d.person AND (e.m & ?1) != 0 "
+	                   "AND p.person = d.person AND " SOEK_PERSON("+") SOEK_ADDR_EXISTS
+	                   "LIMIT ?19",
 	[SST_SOEK_STREET] = SOEK_BY_ADDR("a.street >= ?11 AND a.street < ?12"),
 	[SST_SOEK_POST] = SOEK_BY_ADDR("a.postnr = ?15"),
 	[SST_SOEK_KOMM] = SOEK_BY_ADDR("a.komm >= ?16 AND a.komm < ?17"),
@@ -661,9 +670,11 @@ words_phonetic(struct words *ws)
 	return true;
 }
 
-/* ws->w[from..to) (skipping skip) as a JSON array text (malloc'd), NULL when empty. */
+/* ws->w[from..to) (skipping skip and skip2) as a JSON array text (malloc'd), NULL when
+ * empty. */
 static int
-words_json(const struct words *ws, size_t from, size_t to, size_t skip, char **out)
+words_json(const struct words *ws, size_t from, size_t to, size_t skip, size_t skip2,
+	char **out)
 {
 	json_t *a = NULL;
 	int r = PORTEN_ERR_NOMEM;
@@ -672,7 +683,8 @@ words_json(const struct words *ws, size_t from, size_t to, size_t skip, char **o
 	if ((a = json_array()) == NULL)
 		goto out;
 	for (size_t i = from; i < to; i++)
-		if (i != skip && json_array_append_new(a, json_string(ws->w[i])) != 0)
+		if (i != skip && i != skip2 &&
+		    json_array_append_new(a, json_string(ws->w[i])) != 0)
 			goto out;
 	if (json_array_size(a) > 0 && (*out = json_dumps(a, JSON_COMPACT)) == NULL)
 		goto out;
@@ -1661,7 +1673,7 @@ freg_register_entydig(freg_register *reg, enum freg_pkg p, const struct freg_ent
 			return PORTEN_ERR_NOT_FOUND;
 		fw = ws.w[0];
 		lw = ws.w[ws.n - 1];
-		if ((r = words_json(&ws, 1, ws.n - 1, SIZE_MAX, &mid)) != 0)
+		if ((r = words_json(&ws, 1, ws.n - 1, SIZE_MAX, SIZE_MAX, &mid)) != 0)
 			return r;
 	}
 	if (q->adressenavn != NULL)
@@ -1780,7 +1792,8 @@ freg_register_soek(freg_register *reg, enum freg_pkg p, const struct freg_soek *
 	struct pids res = { 0, NULL };
 	char *rest = NULL, slo[TEXT_SZ], shi[HI_SZ(TEXT_SZ)], klo[8], khi[HI_SZ(8)], hb[2] = "";
 	int64_t lo = 0, hi = INT64_MAX, hn = 0, best = INT64_MAX, n;
-	size_t maks, drv_word = SIZE_MAX;
+	int64_t best_word = INT64_MAX, next_word = INT64_MAX;
+	size_t maks, drv_word = SIZE_MAX, drv_word2 = SIZE_MAX;
 	enum freg_sst drv = SST_SOEK_ALL;
 	bool has_date, has_hn = false, has_komm, addr;
 	int r;
@@ -1837,14 +1850,24 @@ freg_register_soek(freg_register *reg, enum freg_pkg p, const struct freg_soek *
 		best = n;
 		drv = SST_SOEK_FDATO;
 	}
+	/* The two name words with the fewest entries: with two, the second is checked
+	 * in the index before the first's persons are read. */
 	for (size_t i = 0; i < ws.n; i++) {
 		if ((r = estimate(&s, SST_CNT_WORD, &n, "s", ws.w[i])) != 0)
 			goto out;
-		if (n < best) {
-			best = n;
-			drv = SST_SOEK_WORD;
+		if (n < best_word) {
+			next_word = best_word;
+			drv_word2 = drv_word;
+			best_word = n;
 			drv_word = i;
+		} else if (n < next_word) {
+			next_word = n;
+			drv_word2 = i;
 		}
+	}
+	if (drv_word != SIZE_MAX && best_word < best) {
+		best = best_word;
+		drv = drv_word2 != SIZE_MAX ? SST_SOEK_WORD2 : SST_SOEK_WORD;
 	}
 	if (q->adressenavn != NULL) {
 		if ((r = estimate(&s, SST_CNT_STREET, &n, "ss", slo, shi)) != 0)
@@ -1870,9 +1893,11 @@ freg_register_soek(freg_register *reg, enum freg_pkg p, const struct freg_soek *
 			drv = SST_SOEK_KOMM;
 		}
 	}
-	if (drv != SST_SOEK_WORD)
+	if (drv != SST_SOEK_WORD && drv != SST_SOEK_WORD2)
 		drv_word = SIZE_MAX;
-	if ((r = words_json(&ws, 0, ws.n, drv_word, &rest)) != 0)
+	if (drv != SST_SOEK_WORD2)
+		drv_word2 = SIZE_MAX;
+	if ((r = words_json(&ws, 0, ws.n, drv_word, drv_word2, &rest)) != 0)
 		goto out;
 
 	if ((res.v = malloc((FREG_SOEK_MAX + 1) * sizeof(*res.v))) == NULL) {
@@ -1901,6 +1926,8 @@ freg_register_soek(freg_register *reg, enum freg_pkg p, const struct freg_soek *
 	sq_s(&s, 17, has_komm ? khi : NULL);
 	sq_s(&s, 18, drv_word != SIZE_MAX ? ws.w[drv_word] : NULL);
 	sq_i(&s, 19, FREG_SOEK_MAX + 1);
+	if (drv == SST_SOEK_WORD2)
+		sq_s(&s, 20, ws.w[drv_word2]);
 	while ((r = sq_step(&s)) == 1) {
 		size_t len;
 		const char *t = sq_text(&s, 0, &len);

@@ -135,6 +135,12 @@ static const struct porten_pg_stmt sst_pg[SST_COUNT] = {
 		"SELECT p.pid FROM freg_s_word AS d JOIN freg_s_person AS p ON p.person = d.person "
 		"WHERE d.word = $18::text AND (d.m & $1::integer) <> 0 AND " SOEK_PERSON
 		SOEK_ADDR_EXISTS "LIMIT $19::bigint" },
+	[SST_SOEK_WORD2] = { "freg_s_soek_word2",
+		"SELECT p.pid FROM freg_s_word AS d JOIN freg_s_word AS e ON e.person = d.person "
+		"JOIN freg_s_person AS p ON p.person = d.person "
+		"WHERE d.word = $18::text AND (d.m & $1::integer) <> 0 AND e.word = $20::text "
+		"AND (e.m & $1::integer) <> 0 AND " SOEK_PERSON
+		SOEK_ADDR_EXISTS "LIMIT $19::bigint" },
 	[SST_SOEK_STREET] = { "freg_s_soek_street",
 		SOEK_BY_ADDR("a.street >= $11::text COLLATE \"C\" AND a.street < $12::text COLLATE \"C\"") },
 	[SST_SOEK_POST] = { "freg_s_soek_post", SOEK_BY_ADDR("a.postnr = $15::text") },

@@ -231,6 +231,12 @@ test_same_answers(void **state)
 			            h_urlenc(h_strf("%.4s", gate))));
 		}
 		same(h_strf("personer/soek?navn=%s&inkluderDoede=true", h_urlenc(lastword(etternavn))));
+		/* Two and more name words (the two-word driver), with and without a place. */
+		same(h_strf("personer/soek?navn=%s&inkluderDoede=true", navn));
+		same(h_strf("personer/soek?navn=%s&soekFonetisk=true",
+		            h_urlenc(h_strf("%s %s", fornavn, etternavn))));
+		if (post != NULL)
+			same(h_strf("personer/soek?navn=%s&postnummer=%s", navn, post));
 		same(h_strf("personer/soek?navn=%s&soekFonetisk=true", h_urlenc(word1(fornavn))));
 		if (komm != NULL)
 			same(h_strf("personer/soek?kommunenummer=%s&kjoenn=kvinne&maksTreff=50", komm));

@@ -1329,6 +1329,8 @@ test_population(void **state)
 	assert_plan(db, SST_ENTYDIG_IDENT, "SEARCH d USING PRIMARY KEY (pid=?)", "");
 	assert_plan(db, SST_ENTYDIG_FID, "SEARCH d USING PRIMARY KEY (kind=? AND value=?)", "");
 	assert_plan(db, SST_SOEK_WORD, "SEARCH d USING PRIMARY KEY (word=?)", "");
+	assert_plan(db, SST_SOEK_WORD2, "SEARCH d USING PRIMARY KEY (word=?)", "");
+	assert_plan(db, SST_SOEK_WORD2, "SEARCH e USING PRIMARY KEY (word=? AND person=?)", "");
 	assert_plan(db, SST_SOEK_FDATO, "SEARCH p USING INDEX freg_s_person_fdato (fdato>? AND fdato<?)",
 	            "");
 	assert_plan(db, SST_SOEK_STREET,
