@@ -78,6 +78,15 @@ foreach(t IN LISTS script_tests)
   endif()
   set_tests_properties(integration_${name} PROPERTIES LABELS integration TIMEOUT 600)
 endforeach()
+# The scripts that start `porten authz` or `porten freg` themselves (not `porten up`, whose
+# sandbox is SQLite by design) run again on PostgreSQL.
+foreach(name test_independent_jwt.py)
+  string(REGEX REPLACE "[.]" "_" tname ${name})
+  add_test(NAME pg_${tname} COMMAND /usr/bin/python3 ${CMAKE_SOURCE_DIR}/tests/integration/${name}
+           $<TARGET_FILE:porten>)
+  set_tests_properties(pg_${tname} PROPERTIES LABELS pg TIMEOUT 600 SKIP_RETURN_CODE 77
+                       ENVIRONMENT PORTEN_TEST_BACKEND=postgresql)
+endforeach()
 
 include(${CMAKE_SOURCE_DIR}/cmake/tests_pg_freg.cmake)
 

@@ -93,8 +93,46 @@ def http(url, data=None, headers=None):
         return e.code, e.headers, e.read()
 
 
+class Database:
+    """With PORTEN_TEST_BACKEND=postgresql (ctest's pg_ copy of this test): a fresh
+    database on the cluster PORTEN_TEST_PG names (scripts/pg-cluster.sh), made and dropped
+    with psql, and a --keys-secret file; otherwise nothing (the server's SQLite)."""
+
+    def __init__(self, d):
+        self.uri = None
+        self.args = []
+        if os.environ.get("PORTEN_TEST_BACKEND") != "postgresql":
+            return
+        self.base = os.environ.get("PORTEN_TEST_PG")
+        if not self.base:
+            raise Skipped("PORTEN_TEST_PG is not set")
+        self.name = "porten_indep_%d" % os.getpid()
+        self.psql("DROP DATABASE IF EXISTS %s" % self.name)
+        self.psql("CREATE DATABASE %s" % self.name)
+        path, _, query = self.base.partition("?")
+        self.uri = path.rsplit("/", 1)[0] + "/" + self.name + ("?" + query if query else "")
+        secret = os.path.join(d, "keys-secret")
+        fd = os.open(secret, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        os.write(fd, os.urandom(32))
+        os.close(fd)
+        self.args = ["--db", self.uri, "--keys-secret", secret]
+
+    def psql(self, sql):
+        env = dict(os.environ, PGOPTIONS="-c client_min_messages=warning")
+        subprocess.run(["psql", "-XAtq", "-v", "ON_ERROR_STOP=1", self.base, "-c", sql],
+                       check=True, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, env=env)
+
+    def drop(self):
+        if self.uri is not None:
+            self.psql("DROP DATABASE IF EXISTS %s" % self.name)
+
+
+class Skipped(Exception):
+    pass
+
+
 class Server:
-    def __init__(self, porten, d, seed):
+    def __init__(self, porten, d, seed, db):
         self.stderr_path = os.path.join(d, "authz.stderr")
         self.stderr = open(self.stderr_path, "wb")
         self.proc = subprocess.Popen(
@@ -102,7 +140,7 @@ class Server:
              "--data", os.path.join(d, "authz"), "--plain-http", "--seed", seed,
              "--trust-anchors", os.path.join(d, "pki", "root.pem"),
              "--intermediates", os.path.join(d, "pki", "intermediate.pem"),
-             "--crl", os.path.join(d, "pki", "crl.pem"), "--log-level", "warn"],
+             "--crl", os.path.join(d, "pki", "crl.pem"), "--log-level", "warn"] + db.args,
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self.stderr)
         self.base = self._wait_ready()
 
@@ -254,7 +292,14 @@ def main():
     results = []
     d = tempfile.mkdtemp(prefix="porten-indep-")
     server = None
+    db = None
     try:
+        try:
+            db = Database(d)
+        except Skipped as e:
+            print("skipped: %s" % e)
+            shutil.rmtree(d, ignore_errors=True)
+            return 77
         run([porten, "pki", "init", "--dir", os.path.join(d, "pki")])
         run([porten, "pki", "issue", "--dir", os.path.join(d, "pki"), "--orgno", ORGNO,
              "--name", "INDEPENDENT TEST AS", "--out", os.path.join(d, "leaf")])
@@ -274,7 +319,7 @@ def main():
         seed_path = os.path.join(d, "seed.json")
         with open(seed_path, "w") as f:
             json.dump(seed, f)
-        server = Server(porten, d, seed_path)
+        server = Server(porten, d, seed_path, db)
         ctx = {"dir": d, "base": server.base, "client_key": client_key}
         for name, fn in (("x5c grant", test_x5c), ("registered-key grant", test_registered_key),
                          ("/jwk x5c matches n/e", test_jwk_x5c)):
@@ -293,6 +338,11 @@ def main():
             else:
                 results.append(("shutdown", CheckFailed(
                     "SIGTERM: exit status %r, expected 0%s" % (status, server._stderr_tail()))))
+        if db is not None:
+            try:
+                db.drop()
+            except Exception:
+                results.append(("dropping the test database", traceback.format_exc()))
         shutil.rmtree(d, ignore_errors=True)
     failed = 0
     for name, err in results:
