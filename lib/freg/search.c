@@ -1459,7 +1459,8 @@ name_mask(bool fonetisk, bool historisk)
  * differs (sst_sql here, lib/freg/search_pg.c on PostgreSQL, with the same numbering).
  * A statement is prepared, bound by parameter number (a number past the statement's
  * highest is skipped, as the drivers of one query share a numbering), stepped row by
- * row and reset; on PostgreSQL the rows come in one result. */
+ * row and reset; on PostgreSQL the rows come in one result, or one at a time for the
+ * uttrekk lists (stream: porten_pg_send), which can hold the whole register. */
 #define SQ_PARAMS 24
 
 struct sq {
@@ -1471,6 +1472,8 @@ struct sq {
 	PGresult *res;
 	int row, nrows;
 	bool used;                       /* a statement ran on pc: no retry elsewhere */
+	bool stream;                     /* PostgreSQL: rows one at a time */
+	bool sent;                       /* ... and the query is sent */
 	enum freg_sst id;
 	int rc;                          /* SQLite: the first bind error */
 	int np;                          /* PostgreSQL: the statement's parameters */
@@ -1494,6 +1497,8 @@ sq_done(struct sq *q)
 	q->st = NULL;
 	PQclear(q->res);
 	q->res = NULL;
+	if (q->pc != NULL)
+		porten_pg_abandon(q->pc);
 }
 
 static void
@@ -1514,6 +1519,8 @@ sq_prep(struct sq *q, enum freg_sst id)
 	sq_done(q);
 	q->id = id;
 	q->rc = SQLITE_OK;
+	q->stream = false;
+	q->sent = false;
 	if (q->g == NULL)
 		return prep(q->c, id, &q->st);
 	q->np = freg_search_pg_nparams(id);
@@ -1553,6 +1560,17 @@ sq_i(struct sq *q, int i, int64_t v)
 	sq_oi(q, i, true, v);
 }
 
+/* The upper bound of a prefix range (prefix_range). PostgreSQL takes only valid UTF-8 as
+ * text, so there the bound past every string (a 0xf5 byte) goes as NULL, which its
+ * statements read as no upper bound. */
+static void
+sq_hi(struct sq *q, int i, const char *hi)
+{
+	size_t n = hi != NULL ? strlen(hi) : 0;
+
+	sq_s(q, i, q->g != NULL && n > 0 && (unsigned char)hi[n - 1] == 0xf5 ? NULL : hi);
+}
+
 /* 1 a row, 0 no more, or an error. On PostgreSQL a connection found dead by the first
  * statement of a call (a database restart leaves stale ones in the pool) is replaced
  * and the statement sent again: nothing was read yet. */
@@ -1569,6 +1587,36 @@ sq_step(struct sq *q)
 		if (rc == SQLITE_ROW)
 			return 1;
 		return rc == SQLITE_DONE ? 0 : freg_reg_err(q->c, rc, sst_sql[q->id]);
+	}
+	if (q->stream) {
+		/* Rows one at a time, each its own result. */
+		PQclear(q->res);
+		q->res = NULL;
+		if (q->sent) {
+			r = porten_pg_row(q->pc, &q->res);
+		} else {
+			for (;;) {
+				r = porten_pg_send(q->pc, freg_search_pg_stmt(q->id), q->np, q->v);
+				if (r == 0) {
+					q->sent = true;
+					r = porten_pg_row(q->pc, &q->res);
+				}
+				if (r != PORTEN_ERR_UNAVAILABLE || !q->pc->broken || q->used ||
+				    lost++ >= PORTEN_FREG_POOL_MAX)
+					break;
+				q->sent = false;
+				freg_pg_conn_put(q->g, q->pc);
+				q->pc = NULL;
+				if ((r = freg_pg_conn_get(q->g, &q->pc)) != 0)
+					return r;
+			}
+		}
+		if (r == 1) {
+			q->used = true;
+			q->row = 0;
+			q->nrows = 1;
+		}
+		return r;
 	}
 	if (q->res == NULL) {
 		for (;;) {
@@ -1714,7 +1762,7 @@ freg_register_entydig(freg_register *reg, enum freg_pkg p, const struct freg_ent
 	sq_i(&s, 8, addr);
 	sq_i(&s, 9, hjemmel(p) ? GRAD_FORTROLIG : GRAD_UGRADERT);
 	sq_s(&s, 10, q->adressenavn != NULL ? slo : NULL);
-	sq_s(&s, 11, q->adressenavn != NULL ? shi : NULL);
+	sq_hi(&s, 11, q->adressenavn != NULL ? shi : NULL);
 	sq_oi(&s, 12, has_hn, hn);
 	sq_s(&s, 13, hb);
 	sq_s(&s, 14, q->postnummer);
@@ -1757,7 +1805,8 @@ pid_cmp(const void *a, const void *b)
 }
 
 /* Entries of an index for one criterion, counted up to PORTEN_FREG_SEARCH_ESTIMATE:
- * parameters 1 and 2 by fmt ('i' int64_t, 's' string), 3 the ceiling. */
+ * parameters 1 and 2 by fmt ('i' int64_t, 's' string, 'h' a prefix range's upper
+ * bound), 3 the ceiling. */
 static int
 estimate(struct sq *s, enum freg_sst id, int64_t *out, const char *fmt, ...)
 {
@@ -1770,6 +1819,8 @@ estimate(struct sq *s, enum freg_sst id, int64_t *out, const char *fmt, ...)
 	for (int i = 1; fmt[i - 1] != '\0'; i++) {
 		if (fmt[i - 1] == 'i')
 			sq_i(s, i, va_arg(ap, int64_t));
+		else if (fmt[i - 1] == 'h')
+			sq_hi(s, i, va_arg(ap, const char *));
 		else
 			sq_s(s, i, va_arg(ap, const char *));
 	}
@@ -1870,7 +1921,7 @@ freg_register_soek(freg_register *reg, enum freg_pkg p, const struct freg_soek *
 		drv = drv_word2 != SIZE_MAX ? SST_SOEK_WORD2 : SST_SOEK_WORD;
 	}
 	if (q->adressenavn != NULL) {
-		if ((r = estimate(&s, SST_CNT_STREET, &n, "ss", slo, shi)) != 0)
+		if ((r = estimate(&s, SST_CNT_STREET, &n, "sh", slo, shi)) != 0)
 			goto out;
 		if (n < best) {
 			best = n;
@@ -1918,7 +1969,7 @@ freg_register_soek(freg_register *reg, enum freg_pkg p, const struct freg_soek *
 	sq_i(&s, 9, hjemmel(p) ? GRAD_FORTROLIG : GRAD_UGRADERT);
 	sq_i(&s, 10, q->inkluder_opphold ? ADDR_OPPHOLD : ADDR_BOSTED);
 	sq_s(&s, 11, q->adressenavn != NULL ? slo : NULL);
-	sq_s(&s, 12, q->adressenavn != NULL ? shi : NULL);
+	sq_hi(&s, 12, q->adressenavn != NULL ? shi : NULL);
 	sq_oi(&s, 13, has_hn, hn);
 	sq_s(&s, 14, hb);
 	sq_s(&s, 15, q->postnummer);
@@ -1984,6 +2035,7 @@ each_text(struct sq *s, freg_pid_fn fn, void *ctx)
 {
 	int rc, r;
 
+	s->stream = true;
 	while ((rc = sq_step(s)) == 1) {
 		size_t len;
 		const char *t = sq_text(s, 0, &len);

@@ -10,7 +10,8 @@
  * integers-as-booleans are compared with 0; json_each is json_array_elements_text;
  * rowids are the id / rid columns; comparisons of words, streets and identifiers are
  * bytewise (the columns are COLLATE "C", and the ranges say so too); a read snapshot is
- * REPEATABLE READ. PostgreSQL needs every parameter up to the highest to appear in the
+ * REPEATABLE READ; a street prefix's upper bound may be NULL (none: search.c's sq_hi).
+ * PostgreSQL needs every parameter up to the highest to appear in the
  * text, so a statement names the ones its driver does not use in a condition that is
  * always true ("$18::integer IS NULL OR true"). */
 #include <stddef.h>
@@ -34,7 +35,7 @@
 	"AND ($8::integer = 0 OR EXISTS (SELECT 1 FROM freg_s_addr AS a WHERE a.person = p.person " \
 	"AND a.grad <= $9::integer AND a.hist <= $4::integer " \
 	"AND ($10::text IS NULL OR (a.street >= $10::text COLLATE \"C\" " \
-	"AND a.street < $11::text COLLATE \"C\")) " \
+	"AND ($11::text IS NULL OR a.street < $11::text COLLATE \"C\"))) " \
 	"AND (CASE WHEN $12::integer IS NOT NULL THEN a.husnr = $12::integer " \
 	"AND a.bokstav = $13::text WHEN $10::text IS NOT NULL THEN a.husnr = 0 ELSE true END) " \
 	"AND ($14::text IS NULL OR a.postnr = $14::text))) " \
@@ -57,7 +58,7 @@
 #define SOEK_ADDR \
 	"a.grad <= $9::integer AND a.kind <= $10::integer AND a.hist <= $2::integer " \
 	"AND ($11::text IS NULL OR (a.street >= $11::text COLLATE \"C\" " \
-	"AND a.street < $12::text COLLATE \"C\")) " \
+	"AND ($12::text IS NULL OR a.street < $12::text COLLATE \"C\"))) " \
 	"AND ($13::integer IS NULL OR (a.husnr = $13::integer AND a.bokstav = $14::text)) " \
 	"AND ($15::text IS NULL OR a.postnr = $15::text) " \
 	"AND ($16::text IS NULL OR (a.komm >= $16::text COLLATE \"C\" " \
@@ -142,7 +143,8 @@ static const struct porten_pg_stmt sst_pg[SST_COUNT] = {
 		"AND (e.m & $1::integer) <> 0 AND " SOEK_PERSON
 		SOEK_ADDR_EXISTS "LIMIT $19::bigint" },
 	[SST_SOEK_STREET] = { "freg_s_soek_street",
-		SOEK_BY_ADDR("a.street >= $11::text COLLATE \"C\" AND a.street < $12::text COLLATE \"C\"") },
+		SOEK_BY_ADDR("a.street >= $11::text COLLATE \"C\" "
+		"AND ($12::text IS NULL OR a.street < $12::text COLLATE \"C\")") },
 	[SST_SOEK_POST] = { "freg_s_soek_post", SOEK_BY_ADDR("a.postnr = $15::text") },
 	[SST_SOEK_KOMM] = { "freg_s_soek_komm",
 		SOEK_BY_ADDR("a.komm >= $16::text COLLATE \"C\" AND a.komm < $17::text COLLATE \"C\"") },
@@ -154,7 +156,7 @@ static const struct porten_pg_stmt sst_pg[SST_COUNT] = {
 		           "LIMIT $3::bigint") },
 	[SST_CNT_STREET] = { "freg_s_cnt_street",
 		COUNT_UPTO("freg_s_addr WHERE street >= $1::text COLLATE \"C\" "
-		           "AND street < $2::text COLLATE \"C\" LIMIT $3::bigint") },
+		           "AND ($2::text IS NULL OR street < $2::text COLLATE \"C\") LIMIT $3::bigint") },
 	[SST_CNT_POST] = { "freg_s_cnt_post",
 		COUNT_UPTO("freg_s_addr WHERE postnr = $1::text AND ($2::text IS NULL OR true) "
 		           "LIMIT $3::bigint") },

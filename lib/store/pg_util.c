@@ -97,28 +97,41 @@ porten_pg_simple(struct porten_pg_conn *c, const char *sql)
 	return check_clear(c, PQexec(c->pg, sql), sql);
 }
 
+/* Prepares stmt on this connection the first time it runs there. */
+static int
+prepare_once(struct porten_pg_conn *c, const struct porten_pg_stmt *stmt, int nparams)
+{
+	size_t i;
+	int rc;
+
+	for (i = 0; i < c->nprepared; i++)
+		if (c->prepared[i] == stmt->name)
+			return 0;
+	if (c->nprepared == PORTEN_PG_STMTS_MAX) {
+		log_error("postgresql: more than %d prepared statements on one connection", PORTEN_PG_STMTS_MAX);
+		return PORTEN_ERR_INTERNAL;
+	}
+	if ((rc = check_clear(c, PQprepare(c->pg, stmt->name, stmt->sql, nparams, NULL), stmt->name)) != 0)
+		return rc;
+	c->prepared[c->nprepared++] = stmt->name;
+	return 0;
+}
+
 int
 porten_pg_exec(struct porten_pg_conn *c, const struct porten_pg_stmt *stmt, int nparams,
                const char *const *values, PGresult **out)
 {
 	PGresult *r;
-	size_t i;
 	int rc;
 
 	if (out != NULL)
 		*out = NULL;
-	for (i = 0; i < c->nprepared; i++)
-		if (c->prepared[i] == stmt->name)
-			break;
-	if (i == c->nprepared) {
-		if (c->nprepared == PORTEN_PG_STMTS_MAX) {
-			log_error("postgresql: more than %d prepared statements on one connection", PORTEN_PG_STMTS_MAX);
-			return PORTEN_ERR_INTERNAL;
-		}
-		if ((rc = check_clear(c, PQprepare(c->pg, stmt->name, stmt->sql, nparams, NULL), stmt->name)) != 0)
-			return rc;
-		c->prepared[c->nprepared++] = stmt->name;
+	if (c->streaming != NULL) {
+		log_error("postgresql: %s while %s streams", stmt->name, c->streaming);
+		return PORTEN_ERR_INTERNAL;
 	}
+	if ((rc = prepare_once(c, stmt, nparams)) != 0)
+		return rc;
 	r = PQexecPrepared(c->pg, stmt->name, nparams, values, NULL, NULL, 0);
 	if ((rc = porten_pg_check(c, r, stmt->name)) != 0)
 		return rc;
@@ -127,6 +140,88 @@ porten_pg_exec(struct porten_pg_conn *c, const struct porten_pg_stmt *stmt, int 
 	else
 		PQclear(r);
 	return 0;
+}
+
+/* Discards the results a streaming query still has coming. */
+static void
+drain(struct porten_pg_conn *c)
+{
+	PGresult *r;
+
+	while ((r = PQgetResult(c->pg)) != NULL)
+		PQclear(r);
+	c->streaming = NULL;
+}
+
+int
+porten_pg_send(struct porten_pg_conn *c, const struct porten_pg_stmt *stmt, int nparams,
+               const char *const *values)
+{
+	char msg[512];
+	int rc;
+
+	if (c->streaming != NULL) {
+		log_error("postgresql: %s while %s streams", stmt->name, c->streaming);
+		return PORTEN_ERR_INTERNAL;
+	}
+	if ((rc = prepare_once(c, stmt, nparams)) != 0)
+		return rc;
+	if (!PQsendQueryPrepared(c->pg, stmt->name, nparams, values, NULL, NULL, 0)) {
+		one_line(PQerrorMessage(c->pg), msg, sizeof(msg));
+		if (PQstatus(c->pg) == CONNECTION_BAD) {
+			c->broken = true;
+			log_warn("postgresql: %s: the database went away: %s", stmt->name, msg);
+			return PORTEN_ERR_UNAVAILABLE;
+		}
+		log_error("postgresql: %s: cannot send: %s", stmt->name, msg);
+		return PORTEN_ERR_INTERNAL;
+	}
+	c->streaming = stmt->name;
+	if (!PQsetSingleRowMode(c->pg)) {
+		log_error("postgresql: %s: single-row mode refused", stmt->name);
+		porten_pg_abandon(c);
+		return PORTEN_ERR_INTERNAL;
+	}
+	return 0;
+}
+
+int
+porten_pg_row(struct porten_pg_conn *c, PGresult **row)
+{
+	PGresult *r;
+	const char *what = c->streaming;
+	int rc;
+
+	*row = NULL;
+	if (what == NULL)
+		return 0;
+	r = PQgetResult(c->pg);
+	if (r != NULL && PQresultStatus(r) == PGRES_SINGLE_TUPLE) {
+		*row = r;
+		return 1;
+	}
+	/* The end: TUPLES_OK (no more rows) or a failure, then libpq's NULL. */
+	rc = r == NULL ? 0 : porten_pg_check(c, r, what);
+	if (rc == 0)
+		PQclear(r);
+	drain(c);
+	return rc;
+}
+
+void
+porten_pg_abandon(struct porten_pg_conn *c)
+{
+	PGcancel *k;
+	char err[256];
+
+	if (c->streaming == NULL)
+		return;
+	if (PQstatus(c->pg) == CONNECTION_OK && (k = PQgetCancel(c->pg)) != NULL) {
+		if (!PQcancel(k, err, (int)sizeof(err)))
+			log_debug("postgresql: %s: cancel: %s", c->streaming, err);
+		PQfreeCancel(k);
+	}
+	drain(c);
 }
 
 /* Server notices (NOTICE, WARNING, and the FATAL an idle connection gets when the server
@@ -152,6 +247,7 @@ connect_one(struct porten_pg *p, struct porten_pg_conn *c)
 		PQfinish(c->pg);
 	c->nprepared = 0;
 	c->broken = false;
+	c->streaming = NULL;
 	/* dbname carries the whole URI (expand_dbname = 1); the other keys add to it. */
 	c->pg = PQconnectdbParams(keys, vals, 1);
 	if (c->pg == NULL)
@@ -418,6 +514,8 @@ porten_pg_release(porten_pg *p, struct porten_pg_conn *c)
 {
 	if (c == NULL)
 		return;
+	if (c->pg != NULL)
+		porten_pg_abandon(c);
 	if (!c->broken && c->pg != NULL && PQtransactionStatus(c->pg) != PQTRANS_IDLE) {
 		PGresult *r = PQexec(c->pg, "ROLLBACK");
 

@@ -31,6 +31,7 @@ struct porten_pg_conn {
 	size_t nprepared;
 	long long next_try_ms;           /* reconnect backoff */
 	unsigned failures;
+	const char *streaming;           /* the statement porten_pg_send sent, until its end */
 };
 
 /* A statement: a stable name (unique in the process) and its SQL with $1.. parameters. */
@@ -70,6 +71,19 @@ void porten_pg_release(porten_pg *p, struct porten_pg_conn *c);
  * success. Returns porten_pg_check's mapping. */
 int porten_pg_exec(struct porten_pg_conn *c, const struct porten_pg_stmt *stmt, int nparams,
                    const char *const *values, PGresult **out);
+/* Sends stmt like porten_pg_exec, for its rows one at a time (libpq's single-row mode):
+ * a result of any size is never held in memory whole. Then porten_pg_row until it
+ * returns 0 or an error, or porten_pg_abandon; the connection runs nothing else until
+ * then (porten_pg_release abandons a query left streaming). */
+int porten_pg_send(struct porten_pg_conn *c, const struct porten_pg_stmt *stmt, int nparams,
+                   const char *const *values);
+/* The next row of the query porten_pg_send sent: 1 and *row (a result of one row, the
+ * caller clears it), 0 after the last row, or porten_pg_check's mapping of a failure
+ * (the query is over then too). */
+int porten_pg_row(struct porten_pg_conn *c, PGresult **row);
+/* Ends a query porten_pg_send sent before its last row: asks the server to cancel it
+ * and discards what still arrives. Nothing when no query is streaming. */
+void porten_pg_abandon(struct porten_pg_conn *c);
 /* Runs SQL text without parameters (BEGIN, COMMIT, ROLLBACK, SET ...). */
 int porten_pg_simple(struct porten_pg_conn *c, const char *sql);
 
