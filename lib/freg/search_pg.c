@@ -11,6 +11,10 @@
  * rowids are the id / rid columns; comparisons of words, streets and identifiers are
  * bytewise (the columns are COLLATE "C", and the ranges say so too); a read snapshot is
  * REPEATABLE READ; a street prefix's upper bound may be NULL (none: search.c's sq_hi).
+ * The soek and tilpasset statements are planned for each execution's values (custom in
+ * struct porten_pg_stmt): which criteria are there, and how wide a birth-date range is,
+ * decide where they start. The others are left to PostgreSQL's choice (it keeps
+ * replanning entydigsoek's, whose generic plan costs more than the custom ones).
  * PostgreSQL needs every parameter up to the highest to appear in the
  * text, so a statement names the ones its driver does not use in a condition that is
  * always true ("$18::integer IS NULL OR true"). */
@@ -128,26 +132,27 @@ static const struct porten_pg_stmt sst_pg[SST_COUNT] = {
 
 	[SST_SOEK_ALL] = { "freg_s_soek_all",
 		"SELECT p.pid FROM freg_s_person AS p WHERE " SOEK_PERSON SOEK_ADDR_EXISTS UNUSED_18
-		"LIMIT $19::bigint" },
+		"LIMIT $19::bigint", true },
 	[SST_SOEK_FDATO] = { "freg_s_soek_fdato",
 		"SELECT p.pid FROM freg_s_person AS p WHERE " SOEK_PERSON SOEK_ADDR_EXISTS UNUSED_18
-		"LIMIT $19::bigint" },
+		"LIMIT $19::bigint", true },
 	[SST_SOEK_WORD] = { "freg_s_soek_word",
 		"SELECT p.pid FROM freg_s_word AS d JOIN freg_s_person AS p ON p.person = d.person "
 		"WHERE d.word = $18::text AND (d.m & $1::integer) <> 0 AND " SOEK_PERSON
-		SOEK_ADDR_EXISTS "LIMIT $19::bigint" },
+		SOEK_ADDR_EXISTS "LIMIT $19::bigint", true },
 	[SST_SOEK_WORD2] = { "freg_s_soek_word2",
 		"SELECT p.pid FROM freg_s_word AS d JOIN freg_s_word AS e ON e.person = d.person "
 		"JOIN freg_s_person AS p ON p.person = d.person "
 		"WHERE d.word = $18::text AND (d.m & $1::integer) <> 0 AND e.word = $20::text "
 		"AND (e.m & $1::integer) <> 0 AND " SOEK_PERSON
-		SOEK_ADDR_EXISTS "LIMIT $19::bigint" },
+		SOEK_ADDR_EXISTS "LIMIT $19::bigint", true },
 	[SST_SOEK_STREET] = { "freg_s_soek_street",
 		SOEK_BY_ADDR("a.street >= $11::text COLLATE \"C\" "
-		"AND ($12::text IS NULL OR a.street < $12::text COLLATE \"C\")") },
-	[SST_SOEK_POST] = { "freg_s_soek_post", SOEK_BY_ADDR("a.postnr = $15::text") },
+		"AND ($12::text IS NULL OR a.street < $12::text COLLATE \"C\")"), true },
+	[SST_SOEK_POST] = { "freg_s_soek_post", SOEK_BY_ADDR("a.postnr = $15::text"), true },
 	[SST_SOEK_KOMM] = { "freg_s_soek_komm",
-		SOEK_BY_ADDR("a.komm >= $16::text COLLATE \"C\" AND a.komm < $17::text COLLATE \"C\"") },
+		SOEK_BY_ADDR("a.komm >= $16::text COLLATE \"C\" AND a.komm < $17::text COLLATE \"C\""),
+		true },
 	[SST_CNT_FDATO] = { "freg_s_cnt_fdato",
 		COUNT_UPTO("freg_s_person WHERE fdato >= $1::bigint AND fdato < $2::bigint "
 		           "LIMIT $3::bigint") },
@@ -178,7 +183,7 @@ static const struct porten_pg_stmt sst_pg[SST_COUNT] = {
 		"AND ($11::text IS NULL OR p.sivilstand = $11::text) "
 		"AND (($2::text IS NULL AND $3::text IS NULL) OR NOT EXISTS (SELECT 1 "
 		"FROM freg_s_addr AS a WHERE a.person = p.person AND a.grad > $12::integer)) "
-		"ORDER BY i.pid COLLATE \"C\"" },
+		"ORDER BY i.pid COLLATE \"C\"", true },
 	/* One snapshot for the bounds and the rows. */
 	[SST_READ_BEGIN] = { "freg_s_read_begin", "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY" },
 	[SST_READ_END] = { "freg_s_read_end", "COMMIT" },

@@ -130,9 +130,13 @@ porten_pg_exec(struct porten_pg_conn *c, const struct porten_pg_stmt *stmt, int 
 		log_error("postgresql: %s while %s streams", stmt->name, c->streaming);
 		return PORTEN_ERR_INTERNAL;
 	}
-	if ((rc = prepare_once(c, stmt, nparams)) != 0)
-		return rc;
-	r = PQexecPrepared(c->pg, stmt->name, nparams, values, NULL, NULL, 0);
+	if (stmt->custom) {
+		r = PQexecParams(c->pg, stmt->sql, nparams, NULL, values, NULL, NULL, 0);
+	} else {
+		if ((rc = prepare_once(c, stmt, nparams)) != 0)
+			return rc;
+		r = PQexecPrepared(c->pg, stmt->name, nparams, values, NULL, NULL, 0);
+	}
 	if ((rc = porten_pg_check(c, r, stmt->name)) != 0)
 		return rc;
 	if (out != NULL)
@@ -164,9 +168,11 @@ porten_pg_send(struct porten_pg_conn *c, const struct porten_pg_stmt *stmt, int 
 		log_error("postgresql: %s while %s streams", stmt->name, c->streaming);
 		return PORTEN_ERR_INTERNAL;
 	}
-	if ((rc = prepare_once(c, stmt, nparams)) != 0)
+	if (!stmt->custom && (rc = prepare_once(c, stmt, nparams)) != 0)
 		return rc;
-	if (!PQsendQueryPrepared(c->pg, stmt->name, nparams, values, NULL, NULL, 0)) {
+	if (!(stmt->custom ?
+	      PQsendQueryParams(c->pg, stmt->sql, nparams, NULL, values, NULL, NULL, 0) :
+	      PQsendQueryPrepared(c->pg, stmt->name, nparams, values, NULL, NULL, 0))) {
 		one_line(PQerrorMessage(c->pg), msg, sizeof(msg));
 		if (PQstatus(c->pg) == CONNECTION_BAD) {
 			c->broken = true;
@@ -261,12 +267,8 @@ connect_one(struct porten_pg *p, struct porten_pg_conn *c)
 		return PORTEN_ERR_UNAVAILABLE;
 	}
 	PQsetNoticeProcessor(c->pg, notice, p->who);
-	/* Times are Unix seconds everywhere; UTC keeps any timestamp text the same. Plans
-	 * are made for each execution's values: porten's statements carry optional criteria
-	 * as "$n IS NULL OR col = $n", which a generic plan (PostgreSQL's choice after five
-	 * executions of a prepared statement) cannot turn into index scans. */
-	if (porten_pg_simple(c, "SET TIME ZONE 'UTC'") != 0 ||
-	    porten_pg_simple(c, "SET plan_cache_mode = force_custom_plan") != 0) {
+	/* Times are Unix seconds everywhere; UTC keeps any timestamp text the same. */
+	if (porten_pg_simple(c, "SET TIME ZONE 'UTC'") != 0) {
 		PQfinish(c->pg);
 		c->pg = NULL;
 		c->broken = true;

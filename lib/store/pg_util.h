@@ -34,10 +34,19 @@ struct porten_pg_conn {
 	const char *streaming;           /* the statement porten_pg_send sent, until its end */
 };
 
-/* A statement: a stable name (unique in the process) and its SQL with $1.. parameters. */
+/* A statement: a stable name (unique in the process) and its SQL with $1.. parameters.
+ * custom: planned for each execution's values (the unnamed statement of the extended
+ * protocol, parameters still apart from the text), for statements that carry optional
+ * criteria as "$n IS NULL OR col = $n" or ranges whose width decides the plan: a
+ * generic plan, PostgreSQL's choice after five executions of a named prepared
+ * statement, cannot see which criteria are there. The others are prepared once per
+ * connection and keep a generic plan when PostgreSQL finds it as good: planning costs
+ * more than executing the simple ones (measured: a person read 0.18 ms planning against
+ * 0.06 ms executing). */
 struct porten_pg_stmt {
 	const char *name;
 	const char *sql;
+	bool custom;
 };
 
 /* uri: "postgresql://..." or "postgres://..." (libpq's URI syntax). size: connections
@@ -66,7 +75,7 @@ int porten_pg_acquire(porten_pg *p, struct porten_pg_conn **out);
  * A connection left inside a transaction is rolled back first. */
 void porten_pg_release(porten_pg *p, struct porten_pg_conn *c);
 
-/* Runs stmt (prepared on this connection the first time) with text parameters (values
+/* Runs stmt (prepared on this connection the first time unless custom) with text parameters (values
  * may hold NULL for SQL NULL). *out (may be NULL to discard) receives the result on
  * success. Returns porten_pg_check's mapping. */
 int porten_pg_exec(struct porten_pg_conn *c, const struct porten_pg_stmt *stmt, int nparams,
