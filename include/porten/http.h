@@ -100,6 +100,10 @@ size_t porten_req_query_all(const struct porten_req *req, const char *name, bool
 int porten_resp_header(struct porten_resp *resp, const char *name, const char *value);
 /* Sets status, "application/json" and the compact JSON body; steals nothing. */
 int porten_resp_json(struct porten_resp *resp, int status, const json_t *body);
+/* Appends the compact JSON text of v (as porten_resp_json writes it) to the body, for a
+ * body written piece by piece; status and content type are the caller's. On failure the
+ * body is as it was: PORTEN_ERR_TOO_LARGE past the body's limit, PORTEN_ERR_NOMEM. */
+int porten_resp_append_json(struct porten_resp *resp, const json_t *v);
 int porten_resp_text(struct porten_resp *resp, int status, const char *content_type,
                      const char *text, size_t len);
 /* Answers with the first len bytes of fd (read with pread/sendfile from offset 0; the

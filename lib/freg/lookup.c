@@ -238,16 +238,75 @@ item_error(const char *key, const char *id, const char *text)
 	return json_pack("{s:s,s:{s:s}}", key, id, "feilmelding", "feilmelding", text);
 }
 
+/* The answer of a bulk lookup, item by item. JSON is written as each item is made, so a
+ * document and its view are freed before the next one is read (the text is the same as
+ * that of the whole {"oppslag": [...]} object: compact JSON has no separators of its own);
+ * XML needs the whole list first. */
+struct bulk_out {
+	struct call *c;
+	json_t *list;           /* XML: the items; NULL for JSON */
+	size_t n;
+};
+
+static int
+bulk_begin(struct bulk_out *o, struct call *c, int fmt)
+{
+	o->c = c;
+	o->n = 0;
+	o->list = NULL;
+	if (fmt == 1)
+		return (o->list = json_array()) != NULL ? 0 : PORTEN_ERR_NOMEM;
+	porten_buf_reset(&c->resp->body);
+	return porten_buf_appends(&c->resp->body, "{\"oppslag\":[");
+}
+
+/* Steals item. */
+static int
+bulk_add(struct bulk_out *o, json_t *item)
+{
+	int r;
+
+	if (item == NULL)
+		return PORTEN_ERR_NOMEM;
+	if (o->list != NULL)
+		return json_array_append_new(o->list, item) == 0 ? 0 : PORTEN_ERR_NOMEM;
+	r = o->n > 0 ? porten_buf_append(&o->c->resp->body, ",", 1) : 0;
+	if (r == 0)
+		r = porten_resp_append_json(o->c->resp, item);
+	json_decref(item);
+	o->n++;
+	return r;
+}
+
+static void
+bulk_send(struct bulk_out *o, int fmt)
+{
+	struct porten_resp *resp = o->c->resp;
+
+	if (o->list != NULL) {
+		freg_send_obj(o->c, fmt, "personBulkoppslagResponse",
+		              json_pack("{s:O}", "oppslag", o->list));
+		return;
+	}
+	if (porten_buf_append(&resp->body, "]}", 2) != 0) {
+		freg_send_err(o->c, FREG_E_SERVICE, NULL);
+		return;
+	}
+	resp->status = 200;
+	resp->content_type = "application/json";
+}
+
 void
 freg_h_person_bulk(struct call *c, bool arkiv)
 {
 	const char *accept = porten_req_header(c->req, "Accept");
 	const char *field = arkiv ? "dokumentidentifikator" : "foedselsEllerDNummer";
 	struct freg_parts parts;
+	struct bulk_out out = { 0 };
 	char why[WHY_MAX];
 	const char *reason;
 	bool req_json, bad = false, som_bestilt;
-	json_t *ids, *list = NULL, *seen = NULL, *v;
+	json_t *ids, *seen = NULL, *v;
 	size_t i;
 	int fmt;
 
@@ -281,9 +340,8 @@ freg_h_person_bulk(struct call *c, bool arkiv)
 			}
 		}
 	}
-	list = json_array();
 	seen = json_object();
-	if (list == NULL || seen == NULL) {
+	if (seen == NULL || bulk_begin(&out, c, fmt) != 0) {
 		freg_send_err(c, FREG_E_SERVICE, NULL);
 		goto out;
 	}
@@ -305,8 +363,7 @@ freg_h_person_bulk(struct call *c, bool arkiv)
 		if (r == PORTEN_ERR_NOT_FOUND || r == PORTEN_ERR_INVALID ||
 		    (r == 0 && arkiv && superseded != 0 && freg_doc_too_old(superseded))) {
 			json_decref(doc);
-			if (som_bestilt &&
-			    json_array_append_new(list, item_error(field, id, "Fant ikke person")) != 0) {
+			if (som_bestilt && bulk_add(&out, item_error(field, id, "Fant ikke person")) != 0) {
 				freg_send_err(c, FREG_E_SERVICE, NULL);
 				goto out;
 			}
@@ -323,14 +380,14 @@ freg_h_person_bulk(struct call *c, bool arkiv)
 		               json_pack("{s:s,s:o}", "foedselsEllerDNummer", id, "folkeregisterperson",
 		                         freg_view(c->pkg, &parts, doc));
 		json_decref(doc);
-		if (item == NULL || json_array_append_new(list, item) != 0) {
+		if (bulk_add(&out, item) != 0) {
 			freg_send_err(c, FREG_E_SERVICE, NULL);
 			goto out;
 		}
 	}
-	freg_send_obj(c, fmt, "personBulkoppslagResponse", json_pack("{s:O}", "oppslag", list));
+	bulk_send(&out, fmt);
 out:
-	json_decref(list);
+	json_decref(out.list);
 	json_decref(seen);
 	json_decref(ids);
 }

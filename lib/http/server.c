@@ -149,21 +149,67 @@ porten_resp_header(struct porten_resp *resp, const char *name, const char *value
 	return 0;
 }
 
+/* The flags of every JSON body porten sends. */
+#define RESP_JSON_FLAGS (JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY)
+
+struct dump_ctx {
+	struct porten_buf *b;
+	int r;                  /* the buffer's error, 0 while none */
+};
+
+/* json_dump_callback's sink: jansson's pieces straight into the body, without the
+ * intermediate string (and its two copies) of json_dumps. */
+static int
+dump_to_buf(const char *s, size_t n, void *arg)
+{
+	struct dump_ctx *d = arg;
+
+	if ((d->r = porten_buf_append(d->b, s, n)) != 0)
+		return -1;
+	return 0;
+}
+
+int
+porten_resp_append_json(struct porten_resp *resp, const json_t *v)
+{
+	struct dump_ctx d = { &resp->body, 0 };
+	size_t len = resp->body.len;
+
+	if (json_dump_callback(v, dump_to_buf, &d, RESP_JSON_FLAGS) == 0)
+		return 0;
+	/* Nothing of a failed value stays behind. */
+	resp->body.len = len;
+	if (resp->body.data != NULL)
+		resp->body.data[len] = '\0';
+	return d.r != 0 ? d.r : PORTEN_ERR_NOMEM;
+}
+
 int
 porten_resp_json(struct porten_resp *resp, int status, const json_t *body)
 {
-	char *s;
+	struct porten_buf b;
+	struct dump_ctx d = { &b, 0 };
 	int r;
 
-	if ((s = json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY)) == NULL)
+	/* Into a buffer of its own first: a failure inside jansson leaves resp as it was
+	 * (as json_dumps returning NULL did); one of the body's limit leaves an empty body. */
+	porten_buf_init(&b, resp->body.max);
+	if (json_dump_callback(body, dump_to_buf, &d, RESP_JSON_FLAGS) != 0 && d.r == 0) {
+		porten_buf_release(&b);
 		return PORTEN_ERR_NOMEM;
+	}
 	if (resp->has_fd) {
 		close(resp->body_fd);
 		resp->has_fd = false;
 	}
-	porten_buf_reset(&resp->body);
-	r = porten_buf_appends(&resp->body, s);
-	free(s);
+	r = d.r;
+	if (r == 0) {
+		porten_buf_release(&resp->body);
+		resp->body = b;
+	} else {
+		porten_buf_release(&b);
+		porten_buf_reset(&resp->body);
+	}
 	resp->status = status;
 	resp->content_type = "application/json";
 	return r;

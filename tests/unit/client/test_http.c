@@ -636,6 +636,58 @@ test_unreachable_discovery(void **state)
 	porten_client_free(c);
 }
 
+/* porten_resp_json and porten_resp_append_json write json_dumps' bytes straight into the
+ * body; past the body's limit the one leaves an empty body, the other the body as it was. */
+static void
+test_resp_json_body(void **state)
+{
+	struct porten_resp resp;
+	json_t *v = json_pack("{s:s,s:[i,b,n],s:{s:s}}", "a", "\u00e6\"\n", "b", 1, 1, "c", "d", "x");
+	char *want = json_dumps(v, JSON_COMPACT);
+
+	(void)state;
+	memset(&resp, 0, sizeof(resp));
+	porten_buf_init(&resp.body, 1024);
+	assert_int_equal(porten_resp_json(&resp, 201, v), 0);
+	assert_int_equal(resp.status, 201);
+	assert_string_equal(resp.content_type, "application/json");
+	assert_string_equal(resp.body.data, want);
+	assert_int_equal(resp.body.len, strlen(want));
+	/* pieces: {"oppslag":[v,v]} is the text of the whole */
+	porten_buf_reset(&resp.body);
+	assert_int_equal(porten_buf_appends(&resp.body, "["), 0);
+	assert_int_equal(porten_resp_append_json(&resp, v), 0);
+	assert_int_equal(porten_buf_appends(&resp.body, ","), 0);
+	assert_int_equal(porten_resp_append_json(&resp, v), 0);
+	assert_int_equal(porten_buf_appends(&resp.body, "]"), 0);
+	{
+		json_t *a = json_pack("[O,O]", v, v);
+		char *w = json_dumps(a, JSON_COMPACT);
+
+		assert_string_equal(resp.body.data, w);
+		free(w);
+		json_decref(a);
+	}
+	/* the limit */
+	porten_buf_release(&resp.body);
+	porten_buf_init(&resp.body, strlen(want) + 2);
+	assert_int_equal(porten_buf_appends(&resp.body, "[[["), 0);
+	assert_int_equal(porten_resp_append_json(&resp, v), PORTEN_ERR_TOO_LARGE);
+	assert_string_equal(resp.body.data, "[[[");
+	assert_int_equal(resp.body.len, 3);
+	resp.status = 0;
+	assert_int_equal(porten_resp_json(&resp, 200, v), 0);   /* a body of its own */
+	assert_string_equal(resp.body.data, want);
+	porten_buf_release(&resp.body);
+	porten_buf_init(&resp.body, strlen(want) - 1);
+	assert_int_equal(porten_resp_json(&resp, 200, v), PORTEN_ERR_TOO_LARGE);
+	assert_int_equal(resp.status, 200);
+	assert_int_equal(resp.body.len, 0);
+	porten_buf_release(&resp.body);
+	free(want);
+	json_decref(v);
+}
+
 int
 main(void)
 {
@@ -651,6 +703,7 @@ main(void)
 		cmocka_unit_test(test_urls),
 		cmocka_unit_test(test_discovery_and_token),
 		cmocka_unit_test(test_unreachable_discovery),
+		cmocka_unit_test(test_resp_json_body),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
