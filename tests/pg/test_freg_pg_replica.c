@@ -23,11 +23,9 @@
 #include "porten/error.h"
 #include "porten/log.h"
 #include "porten/register.h"
+#include "pg/pg_chain.h"
 #include "pg/pg_testdb.h"
 
-#define ORG_SKATT "974761076"
-#define ORG_OMH "910000004"
-#define SC_OMH "folkeregister:deling/offentligmedhjemmel"
 #define P_OMH "/folkeregisteret/offentlig-med-hjemmel/api/v1/"
 #define PERSONS 300
 #define EXIT_UNAVAILABLE 4      /* src/commands.h PORTEN_EXIT_UNAVAILABLE */
@@ -106,11 +104,8 @@ wait_replayed(void)
 static int
 group_setup(void **state)
 {
-	struct h_server_opts o = { 0 };
-	const char *seedpath, **extra;
+	const char *fseed;
 	freg_register *reg = NULL;
-	json_t *seed, *fseed;
-	size_t n = 0;
 
 	(void)state;
 	h_init();
@@ -127,35 +122,8 @@ group_setup(void **state)
 	if (strcmp(sql1(ruri, "SELECT pg_is_in_recovery()"), "t") != 0)
 		h_fail("%s is not a standby", ruri);
 
-	seed = h_seed_new();
-	h_seed_admin_scopes(seed);
-	h_seed_scope(seed, SC_OMH, ORG_SKATT, NULL);
-	omh = h_seed_actor(seed, "omh", ORG_OMH, SC_OMH, NULL);
-	o.seed = seed;
-	az = h_server_start(&o);
-
-	fseed = json_pack("{s:[{s:s,s:[s]}]}", "consumers", "orgno", ORG_OMH, "packages",
-	                  "offentligmedhjemmel");
-	seedpath = h_strf("%s/freg-seed.json", h_tmpdir());
-	json_dump_file(fseed, seedpath, 0);
-	json_decref(fseed);
-	extra = h_keep(calloc(16, sizeof(char *)));
-	extra[n++] = "--issuer-url";
-	extra[n++] = az->url;
-	extra[n++] = "--seed";
-	extra[n++] = seedpath;
-	extra[n++] = "--persons";
-	extra[n++] = h_strf("%d", PERSONS);
-	extra[n++] = "--rate-limit";
-	extra[n++] = "1000000";
-	extra[n++] = "--db";
-	extra[n++] = puri;
-	extra[n++] = "--read-db";
-	extra[n++] = ruri;
-	memset(&o, 0, sizeof(o));
-	o.command = "freg";
-	o.extra = extra;
-	fr = h_server_start(&o);
+	az = pg_chain_authz(&omh, &fseed);
+	fr = pg_chain_freg(az, fseed, PERSONS, (const char *[]){ "--db", puri, "--read-db", ruri, NULL });
 	return 0;
 }
 

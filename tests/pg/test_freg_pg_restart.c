@@ -26,11 +26,9 @@
 #include "porten/limits.h"
 #include "porten/log.h"
 #include "porten/register.h"
+#include "pg/pg_chain.h"
 #include "pg/pg_testdb.h"
 
-#define ORG_SKATT "974761076"
-#define ORG_OMH "910000004"
-#define SC_OMH "folkeregister:deling/offentligmedhjemmel"
 #define P_OMH "/folkeregisteret/offentlig-med-hjemmel/api/v1/"
 #define PERSONS 200
 #define ACKED_MAX 100000
@@ -58,10 +56,7 @@ cluster(const char *cmd)
 static int
 group_setup(void **state)
 {
-	struct h_server_opts o = { 0 };
-	const char *seedpath, **extra;
-	json_t *seed, *fseed;
-	size_t n = 0;
+	const char *fseed;
 
 	(void)state;
 	h_init();
@@ -70,33 +65,8 @@ group_setup(void **state)
 	snprintf(pgdir, sizeof(pgdir), "/tmp/porten-pgr-XXXXXX");
 	assert_non_null(mkdtemp(pgdir));
 	cluster("start");
-	seed = h_seed_new();
-	h_seed_admin_scopes(seed);
-	h_seed_scope(seed, SC_OMH, ORG_SKATT, NULL);
-	omh = h_seed_actor(seed, "omh", ORG_OMH, SC_OMH, NULL);
-	o.seed = seed;
-	az = h_server_start(&o);
-
-	fseed = json_pack("{s:[{s:s,s:[s]}]}", "consumers", "orgno", ORG_OMH, "packages",
-	                  "offentligmedhjemmel");
-	seedpath = h_strf("%s/freg-seed.json", h_tmpdir());
-	json_dump_file(fseed, seedpath, 0);
-	json_decref(fseed);
-	extra = h_keep(calloc(16, sizeof(char *)));
-	extra[n++] = "--issuer-url";
-	extra[n++] = az->url;
-	extra[n++] = "--seed";
-	extra[n++] = seedpath;
-	extra[n++] = "--persons";
-	extra[n++] = h_strf("%d", PERSONS);
-	extra[n++] = "--rate-limit";
-	extra[n++] = "1000000";
-	extra[n++] = "--db";
-	extra[n++] = uri;
-	memset(&o, 0, sizeof(o));
-	o.command = "freg";
-	o.extra = extra;
-	fr = h_server_start(&o);
+	az = pg_chain_authz(&omh, &fseed);
+	fr = pg_chain_freg(az, fseed, PERSONS, (const char *[]){ "--db", uri, NULL });
 	return 0;
 }
 

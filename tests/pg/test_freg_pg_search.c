@@ -16,11 +16,9 @@
 
 #include "porten/freg_gen.h"
 #include "porten/log.h"
+#include "pg/pg_chain.h"
 #include "pg/pg_testdb.h"
 
-#define ORG_SKATT "974761076"
-#define ORG_OMH "910000004"
-#define SC_OMH "folkeregister:deling/offentligmedhjemmel"
 #define P_OMH "/folkeregisteret/offentlig-med-hjemmel/api/v1/"
 #define PERSONS 2000
 #define RNG_SEED 7
@@ -38,56 +36,28 @@ keep_person(void *ctx, const char *pid, const json_t *person)
 	return json_array_append_new(ctx, json_deep_copy(person));
 }
 
+/* A freg server generating the test's population, on SQLite (db NULL) or db. */
 static struct h_server *
 start_freg(const char *seedpath, const char *db)
 {
-	struct h_server_opts o = { 0 };
-	const char **extra = h_keep(calloc(16, sizeof(char *)));
-	size_t n = 0;
+	const char *rng = h_strf("%d", RNG_SEED);
 
-	extra[n++] = "--issuer-url";
-	extra[n++] = az->url;
-	extra[n++] = "--seed";
-	extra[n++] = seedpath;
-	extra[n++] = "--persons";
-	extra[n++] = h_strf("%d", PERSONS);
-	extra[n++] = "--rng-seed";
-	extra[n++] = h_strf("%d", RNG_SEED);
-	extra[n++] = "--rate-limit";
-	extra[n++] = "100000000";
-	if (db != NULL) {
-		extra[n++] = "--db";
-		extra[n++] = db;
-	}
-	o.command = "freg";
-	o.extra = extra;
-	return h_server_start(&o);
+	return pg_chain_freg(az, seedpath, PERSONS, db != NULL ?
+	                     (const char *[]){ "--rng-seed", rng, "--db", db, NULL } :
+	                     (const char *[]){ "--rng-seed", rng, NULL });
 }
 
 static int
 group_setup(void **state)
 {
-	struct h_server_opts o = { 0 };
 	struct freg_gen_opts go;
 	const char *seedpath;
-	json_t *seed, *fseed;
 
 	(void)state;
 	h_init();
 	if (pg_testdb_create(pguri, sizeof(pguri), pgname) != 0)
 		h_fail("cannot create a database in PORTEN_TEST_PG");
-	seed = h_seed_new();
-	h_seed_admin_scopes(seed);
-	h_seed_scope(seed, SC_OMH, ORG_SKATT, NULL);
-	omh = h_seed_actor(seed, "omh", ORG_OMH, SC_OMH, NULL);
-	o.seed = seed;
-	az = h_server_start(&o);
-
-	fseed = json_pack("{s:[{s:s,s:[s]}]}", "consumers", "orgno", ORG_OMH, "packages",
-	                  "offentligmedhjemmel");
-	seedpath = h_strf("%s/freg-seed.json", h_tmpdir());
-	json_dump_file(fseed, seedpath, 0);
-	json_decref(fseed);
+	az = pg_chain_authz(&omh, &seedpath);
 	fr_sq = start_freg(seedpath, NULL);
 	fr_pg = start_freg(seedpath, pguri);
 
