@@ -93,8 +93,9 @@ enum { M_WORD = 1, M_WORD_HIST = 2, M_PH = 4, M_PH_HIST = 8 };
  * ?5 kjoenn, ?6/?7 fdato range [lo, hi), ?8 1 when an address criterion is given,
  * ?9 highest visible grad, ?10 highest address kind, ?11/?12 street prefix range,
  * ?13 husnummer, ?14 husbokstav, ?15 postnummer, ?16/?17 kommunenummer range,
- * ?18 the driving name word, ?19 limit, ?20 the second name word of WORD2. FDATO marks the fdato column that may use its
- * index: "+" keeps the planner off it for the other drivers. */
+ * ?18 the driving name word, ?19 limit, ?20 the second name word of WORD2. FDATO marks
+ * the fdato column that may use its index: "+" keeps the planner off it for the other
+ * drivers. */
 #define SOEK_PERSON(FDATO) \
 	"(?4 OR p.doed = 0) AND (?5 IS NULL OR p.kjoenn = ?5) " \
 	"AND " FDATO "p.fdato >= ?6 AND " FDATO "p.fdato < ?7 " \
