@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <jansson.h>
 
+#include "porten/buf.h"
 #include "porten/freg.h"
 
 /* Every top-level property of Folkeregisterperson a part may name (OpenAPI 1.5 plus the
@@ -132,6 +133,26 @@ int freg_parts_parse(enum freg_pkg p, const char *const *vals, size_t n,
  *    confidential: only OMH sees such an element (FIN's limited access is to the facts
  *    spec 4.3 lists, which do not include the status). */
 json_t *freg_view(enum freg_pkg p, const struct freg_parts *parts, const json_t *stored);
+
+/* ---- the stored layout (lib/freg/view.c) ----
+ * Where each element of each entity sits in the stored compact JSON text of a person
+ * document, with the facts the view decides by (current, grading, open status, members
+ * that some packages lose). Built at ingest; freg_view_json writes the same bytes as
+ * dumping freg_view() compactly would, copying unchanged elements from the text. */
+#define FREG_LAYOUT_VERSION 1
+
+/* Appends to out the layout of doc, whose compact dump (JSON_COMPACT, members in their
+ * order) is text. PORTEN_ERR_INVALID when text is not that dump (store no layout then),
+ * PORTEN_ERR_NOMEM. */
+int freg_layout_build(const json_t *doc, const char *text, size_t tlen, struct porten_buf *out);
+
+/* Appends to out the compact JSON of freg_view(p, parts, doc), where doc is the document
+ * stored as text with its layout. PORTEN_ERR_INVALID when the layout is of another
+ * version or does not fit the text (then nothing usable is in out: the caller truncates
+ * and parses the text instead); PORTEN_ERR_NOMEM or the buffer's limit error. */
+int freg_view_json(enum freg_pkg p, const struct freg_parts *parts, const char *text,
+                   size_t tlen, const unsigned char *layout, size_t llen,
+                   struct porten_buf *out);
 
 /* Whether package p may ever see entity e (spec 4.2, 4.3). The identifier is "may" for
  * PRIV and PRESSE (when named). DUF is OMH only; oppholdPaaSvalbard counts as open. */

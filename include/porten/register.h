@@ -27,6 +27,7 @@
 #include <stdint.h>
 #include <jansson.h>
 
+#include "porten/buf.h"
 #include "porten/freg.h"
 
 typedef struct freg_register freg_register;
@@ -116,6 +117,12 @@ int freg_register_event_doc(freg_register *r, const char *id, char **json, size_
  * PORTEN_ERR_NOT_FOUND. */
 int freg_register_person(freg_register *r, const char *pid, json_t **doc, char *current_pid,
                          char *persondoc_id);
+
+/* The same person's current document as stored: its compact JSON text into text and its
+ * layout (freg_view.h) into layout, both reset first; layout stays empty for a document
+ * stored without one. PORTEN_ERR_NOT_FOUND. */
+int freg_register_person_raw(freg_register *r, const char *pid, struct porten_buf *text,
+                             struct porten_buf *layout, char *current_pid);
 
 /* A person document version by its persondokument id, with the Unix time it stopped
  * being current (0 while current). PORTEN_ERR_NOT_FOUND. */

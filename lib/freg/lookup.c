@@ -136,6 +136,12 @@ db_err(int r)
 	return r == PORTEN_ERR_UNAVAILABLE ? FREG_E_UNAVAILABLE : FREG_E_SERVICE;
 }
 
+static int
+raw_sink(const char *s, size_t n, void *arg)
+{
+	return porten_buf_append(arg, s, n) == 0 ? 0 : -1;
+}
+
 /* 200 with one person document in the chosen format; steals view. */
 static inline void
 send_view(struct call *c, int fmt, json_t *view)
@@ -166,10 +172,69 @@ freg_send_obj(struct call *c, int fmt, const char *xml_root, json_t *obj)
 
 /* ---- personer/{id} (spec 3.1) ---- */
 
+/* The stored person, read as text and layout (freg_register_person_raw). */
+struct raw_doc {
+	struct porten_buf text, layout;
+};
+
+static void
+raw_init(struct raw_doc *d)
+{
+	porten_buf_init(&d->text, PORTEN_FREG_PERSON_DOC_MAX + 1);
+	porten_buf_init(&d->layout, PORTEN_FREG_PERSON_DOC_MAX + 1);
+}
+
+static void
+raw_release(struct raw_doc *d)
+{
+	porten_buf_release(&d->text);
+	porten_buf_release(&d->layout);
+}
+
+/* Appends package c->pkg's view of the stored person d to out as compact JSON: from the
+ * layout where it has one (freg_view_json), else by parsing the text. Nothing of a
+ * failed attempt stays in out. */
+static int
+raw_view(struct call *c, const struct freg_parts *parts, const struct raw_doc *d,
+         struct porten_buf *out)
+{
+	size_t mark = out->len;
+	json_t *doc, *view;
+	int r = PORTEN_ERR_INVALID;
+
+	if (d->layout.len > 0) {
+		r = freg_view_json(c->pkg, parts, d->text.data, d->text.len,
+		                   (const unsigned char *)d->layout.data, d->layout.len, out);
+		if (r == 0)
+			return 0;
+		out->len = mark;
+		if (out->data != NULL)
+			out->data[mark] = '\0';
+		if (r != PORTEN_ERR_INVALID)
+			return r;
+		log_warn("freg: a stored person document's layout is unusable; parsed instead");
+	}
+	if ((doc = json_loadb(d->text.data, d->text.len, 0, NULL)) == NULL)
+		return PORTEN_ERR_INTERNAL;
+	view = freg_view(c->pkg, parts, doc);
+	json_decref(doc);
+	if (view == NULL)
+		return PORTEN_ERR_NOMEM;
+	r = json_dump_callback(view, raw_sink, out, JSON_COMPACT) == 0 ? 0 : PORTEN_ERR_NOMEM;
+	json_decref(view);
+	if (r != 0) {
+		out->len = mark;
+		if (out->data != NULL)
+			out->data[mark] = '\0';
+	}
+	return r;
+}
+
 void
 freg_h_person(struct call *c, const char *id)
 {
 	struct freg_parts parts;
+	struct raw_doc d;
 	json_t *doc = NULL;
 	char cur[12];
 	int fmt, r;
@@ -179,6 +244,27 @@ freg_h_person(struct call *c, const char *id)
 		return;
 	if (!pid_ok(c, id)) {
 		freg_send_err(c, FREG_E_INPUT, "ugyldig fødselsnummer eller d-nummer");
+		return;
+	}
+	if (fmt == 0) {
+		/* JSON: from the stored text, without a JSON tree where the layout allows */
+		raw_init(&d);
+		r = freg_register_person_raw(c->s->reg, id, &d.text, &d.layout, cur);
+		if (r == 0) {
+			set_audit(c, "personer/{id}", cur);
+			porten_buf_reset(&c->resp->body);
+			if ((r = raw_view(c, &parts, &d, &c->resp->body)) == 0) {
+				c->resp->status = 200;
+				c->resp->content_type = "application/json";
+			} else {
+				freg_send_err(c, FREG_E_SERVICE, NULL);
+			}
+		} else if (r == PORTEN_ERR_NOT_FOUND) {
+			freg_send_err(c, FREG_E_NOT_FOUND, "personen finnes ikke");
+		} else {
+			freg_send_err(c, db_err(r), NULL);
+		}
+		raw_release(&d);
 		return;
 	}
 	r = freg_register_person(c->s->reg, id, &doc, cur, NULL);
@@ -278,6 +364,25 @@ bulk_add(struct bulk_out *o, json_t *item)
 	return r;
 }
 
+/* One found person of a JSON answer, as bulk_add would write its item:
+ * {"foedselsEllerDNummer":id,"folkeregisterperson":view}. id is 11 digits (pid_ok). */
+static int
+bulk_add_raw(struct bulk_out *o, const struct freg_parts *parts, const char *id,
+             const struct raw_doc *d)
+{
+	struct porten_buf *b = &o->c->resp->body;
+	int r;
+
+	r = porten_buf_appendf(b, "%s{\"foedselsEllerDNummer\":\"%s\",\"folkeregisterperson\":",
+	                       o->n > 0 ? "," : "", id);
+	if (r == 0)
+		r = raw_view(o->c, parts, d, b);
+	if (r == 0)
+		r = porten_buf_append(b, "}", 1);
+	o->n++;
+	return r;
+}
+
 static void
 bulk_send(struct bulk_out *o, int fmt)
 {
@@ -303,6 +408,7 @@ freg_h_person_bulk(struct call *c, bool arkiv)
 	const char *field = arkiv ? "dokumentidentifikator" : "foedselsEllerDNummer";
 	struct freg_parts parts;
 	struct bulk_out out = { 0 };
+	struct raw_doc d;
 	char why[WHY_MAX];
 	const char *reason;
 	bool req_json, bad = false, som_bestilt;
@@ -310,6 +416,7 @@ freg_h_person_bulk(struct call *c, bool arkiv)
 	size_t i;
 	int fmt;
 
+	raw_init(&d);
 	set_audit(c, arkiv ? "personer/bulkoppslag/arkiv" : "personer/bulkoppslag", NULL);
 	fmt = freg_accept_pick(accept, freg_doc_offers);
 	if (fmt < 0) {
@@ -358,8 +465,21 @@ freg_h_person_bulk(struct call *c, bool arkiv)
 				continue;
 			json_object_set_new(seen, id, json_true());
 		}
-		r = arkiv ? freg_register_persondoc(c->s->reg, id, &doc, &superseded) :
-		            freg_register_person(c->s->reg, id, &doc, NULL, NULL);
+		if (!arkiv && out.list == NULL) {
+			/* JSON: the item written from the stored text (raw_view) */
+			r = freg_register_person_raw(c->s->reg, id, &d.text, &d.layout, NULL);
+			if (r == 0) {
+				freg_audit_person(c, id);
+				if ((r = bulk_add_raw(&out, &parts, id, &d)) != 0) {
+					freg_send_err(c, FREG_E_SERVICE, NULL);
+					goto out;
+				}
+				continue;
+			}
+		} else {
+			r = arkiv ? freg_register_persondoc(c->s->reg, id, &doc, &superseded) :
+			            freg_register_person(c->s->reg, id, &doc, NULL, NULL);
+		}
 		if (r == PORTEN_ERR_NOT_FOUND || r == PORTEN_ERR_INVALID ||
 		    (r == 0 && arkiv && superseded != 0 && freg_doc_too_old(superseded))) {
 			json_decref(doc);
@@ -387,6 +507,7 @@ freg_h_person_bulk(struct call *c, bool arkiv)
 	}
 	bulk_send(&out, fmt);
 out:
+	raw_release(&d);
 	json_decref(out.list);
 	json_decref(seen);
 	json_decref(ids);

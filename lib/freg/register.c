@@ -34,6 +34,7 @@
 #include "porten/clock.h"
 #include "porten/error.h"
 #include "porten/freg_gen.h"
+#include "porten/freg_view.h"
 #include "porten/limits.h"
 #include "porten/log.h"
 #include "porten/rand.h"
@@ -81,6 +82,7 @@ enum {
 	ST_CALL_STATE,
 	ST_EVENT_DOC,
 	ST_PERSON_READ,
+	ST_PERSON_READ_RAW,
 	ST_PDOC_READ,
 	ST_PICK,
 	/* retention */
@@ -126,8 +128,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 	                    "WHERE id = ?1",
 	[ST_SLOT_MAX] = "SELECT max(slot) FROM freg_person",
 	[ST_SLOT_MOVE] = "UPDATE freg_person SET slot = ?2 WHERE slot = ?1",
-	[ST_PDOC_INS] = "INSERT INTO freg_persondoc (id, person, stored, superseded, doc) "
-	                "VALUES (?1, ?2, ?3, 0, ?4)",
+	[ST_PDOC_INS] = "INSERT INTO freg_persondoc (id, person, stored, superseded, doc, layout) "
+	                "VALUES (?1, ?2, ?3, 0, ?4, ?5)",
 	[ST_PDOC_SUPERSEDE] = "UPDATE freg_persondoc SET superseded = ?2 WHERE rowid = ?1",
 	[ST_EVENT_INS] = "INSERT INTO freg_event (id, pid, type, persondoc, ajourhold, stored) "
 	                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -151,6 +153,9 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_PERSON_READ] = "SELECT p.pid, d.id, d.doc FROM freg_ident AS i "
 	                   "JOIN freg_person AS p ON p.id = i.person "
 	                   "JOIN freg_persondoc AS d ON d.rowid = p.cur WHERE i.pid = ?1",
+	[ST_PERSON_READ_RAW] = "SELECT p.pid, d.doc, d.layout FROM freg_ident AS i "
+	                       "JOIN freg_person AS p ON p.id = i.person "
+	                       "JOIN freg_persondoc AS d ON d.rowid = p.cur WHERE i.pid = ?1",
 	[ST_PDOC_READ] = "SELECT doc, superseded FROM freg_persondoc WHERE id = ?1",
 	[ST_PICK] = "SELECT pid FROM freg_person WHERE slot = ?1",
 	/* From the first retained row upwards: the first one to keep. */
@@ -345,6 +350,22 @@ freg_reg_dump(const json_t *j, size_t max, struct freg_dbuf *b)
 	return dump_bounded(j, max, b);
 }
 
+int
+freg_reg_layout(const json_t *doc, const struct freg_dbuf *text, struct porten_buf *layout)
+{
+	int r;
+
+	porten_buf_reset(layout);
+	r = freg_layout_build(doc, text->p, text->len, layout);
+	if (r == PORTEN_ERR_INVALID) {
+		/* stored without: its lookups parse the document (the answer is the same) */
+		log_warn("freg: register: a person document's layout does not fit its text");
+		porten_buf_reset(layout);
+		return 0;
+	}
+	return r;
+}
+
 /* ---- SQLite plumbing ---- */
 
 /* Maps an SQLite result code to a porten error, logging it. */
@@ -381,8 +402,8 @@ stmt_done(sqlite3_stmt *st)
 	}
 }
 
-/* Binds by a format: 'i' int64_t, 's' const char * (NULL binds NULL), '-' skips one
- * parameter number. */
+/* Binds by a format: 'i' int64_t, 's' const char * (NULL binds NULL), 'b' a blob as
+ * const void * and size_t (NULL binds NULL), '-' skips one parameter number. */
 static int
 bindv(struct conn *c, sqlite3_stmt *st, const char *fmt, va_list ap)
 {
@@ -398,6 +419,14 @@ bindv(struct conn *c, sqlite3_stmt *st, const char *fmt, va_list ap)
 
 			rc = s == NULL ? sqlite3_bind_null(st, i) :
 			     sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+			break;
+		}
+		case 'b': {
+			const void *p = va_arg(ap, const void *);
+			size_t n = va_arg(ap, size_t);
+
+			rc = p == NULL ? sqlite3_bind_null(st, i) :
+			     sqlite3_bind_blob64(st, i, p, n, SQLITE_STATIC);
 			break;
 		}
 		case '-':
@@ -872,6 +901,7 @@ struct ingest_ctx {
 	int64_t last[FREG_PKG_COUNT];
 	bool dirty[FREG_PKG_COUNT];
 	struct dbuf buf;
+	struct porten_buf layout;
 };
 
 static int
@@ -1002,10 +1032,12 @@ ingest_one(struct ingest_ctx *x, const struct freg_ingest *e, size_t i,
 				         "over PORTEN_FREG_PERSON_DOC_MAX bytes", i);
 			goto out;
 		}
-		if ((r = new_id(res->persondoc_id)) != 0)
+		if ((r = new_id(res->persondoc_id)) != 0 ||
+		    (r = freg_reg_layout(e->person, &x->buf, &x->layout)) != 0)
 			goto out;
-		if ((r = exec(c, ST_PDOC_INS, "siis", res->persondoc_id, person, x->now,
-		              x->buf.p)) != 0)
+		if ((r = exec(c, ST_PDOC_INS, "siisb", res->persondoc_id, person, x->now,
+		              x->buf.p, (const void *)(x->layout.len > 0 ? x->layout.data : NULL),
+		              x->layout.len)) != 0)
 			goto out;
 		v = sqlite3_last_insert_rowid(c->db);
 		if (has_cur && (r = exec(c, ST_PDOC_SUPERSEDE, "ii", cur, x->now)) != 0)
@@ -1080,6 +1112,7 @@ freg_register_ingest(freg_register *reg, const struct freg_ingest *ev, size_t n,
 	int rc, r = PORTEN_ERR_INTERNAL;
 
 	memset(&x, 0, sizeof(x));
+	porten_buf_init(&x.layout, PORTEN_FREG_PERSON_DOC_MAX);
 	if (reg == NULL || ev == NULL || n == 0 || n > PORTEN_FREG_INGEST_BATCH_MAX) {
 		log_warn("freg: register: ingest: %zu events (want 1 to "
 		         "PORTEN_FREG_INGEST_BATCH_MAX)", n);
@@ -1119,6 +1152,7 @@ out:
 	stmt_done(st);
 	r = write_end(reg, x.c, r);
 	free(x.buf.p);
+	porten_buf_release(&x.layout);
 	if (r == 0)
 		log_debug("freg: register: ingested %zu events", n);
 	return r;
@@ -1308,6 +1342,52 @@ freg_register_person(freg_register *reg, const char *pid, json_t **doc, char *cu
 	r = 0;
 out:
 	json_decref(d);
+	stmt_done(st);
+	conn_put(reg, c);
+	return r;
+}
+
+/* Appends column col (text or blob) to b. */
+static int
+col_to_buf(sqlite3_stmt *st, int col, struct porten_buf *b)
+{
+	const void *p = sqlite3_column_blob(st, col);
+	int n = sqlite3_column_bytes(st, col);
+
+	return p == NULL || n <= 0 ? 0 : porten_buf_append(b, p, (size_t)n);
+}
+
+int
+freg_register_person_raw(freg_register *reg, const char *pid, struct porten_buf *text,
+	struct porten_buf *layout, char *current_pid)
+{
+	struct conn *c = NULL;
+	sqlite3_stmt *st = NULL;
+	int rc, r = PORTEN_ERR_INTERNAL;
+
+	if (reg == NULL || text == NULL || layout == NULL)
+		return PORTEN_ERR_INVALID;
+	porten_buf_reset(text);
+	porten_buf_reset(layout);
+	if (!is_pid(pid))
+		return PORTEN_ERR_NOT_FOUND;
+	if (reg->pg != NULL)
+		return freg_pg_person_raw(reg->pg, pid, text, layout, current_pid);
+	if ((r = conn_get(reg, &c)) != 0)
+		goto out;
+	if ((r = query(c, ST_PERSON_READ_RAW, &st, "s", pid)) != 0)
+		goto out;
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		r = rc == SQLITE_DONE ? PORTEN_ERR_NOT_FOUND : db_err(c->db, rc, "person");
+		goto out;
+	}
+	if (current_pid != NULL && (r = copy_col(st, 0, current_pid, PID_LEN + 1)) != 0)
+		goto out;
+	if ((r = col_to_buf(st, 1, text)) != 0 || (r = col_to_buf(st, 2, layout)) != 0)
+		goto out;
+	r = 0;
+out:
 	stmt_done(st);
 	conn_put(reg, c);
 	return r;

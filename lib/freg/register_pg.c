@@ -123,8 +123,8 @@ static const struct porten_pg_stmt stmts[ST_COUNT] = {
 	[ST_SLOT_MAX] = { "freg_slot_max", "SELECT max(slot) FROM freg_person" },
 	[ST_SLOT_MOVE] = { "freg_slot_move", "UPDATE freg_person SET slot = $2 WHERE slot = $1" },
 	[ST_PDOC_INS] = { "freg_pdoc_ins",
-		"INSERT INTO freg_persondoc (id, person, stored, superseded, doc) "
-		"VALUES ($1, $2, $3, 0, $4) RETURNING rid" },
+		"INSERT INTO freg_persondoc (id, person, stored, superseded, doc, layout) "
+		"VALUES ($1, $2, $3, 0, $4, $5) RETURNING rid" },
 	[ST_PDOC_SUPERSEDE] = { "freg_pdoc_supersede",
 		"UPDATE freg_persondoc SET superseded = $2 WHERE rid = $1" },
 	[ST_EVENT_INS] = { "freg_event_ins",
@@ -151,7 +151,7 @@ static const struct porten_pg_stmt stmts[ST_COUNT] = {
 		"SELECT d.doc, e.stored FROM freg_event AS e "
 		"JOIN freg_event_doc AS d ON d.event = e.rid WHERE e.id = $1" },
 	[ST_PERSON_READ] = { "freg_person_read",
-		"SELECT p.pid, d.id, d.doc FROM freg_ident AS i "
+		"SELECT p.pid, d.id, d.doc, d.layout FROM freg_ident AS i "
 		"JOIN freg_person AS p ON p.id = i.person "
 		"JOIN freg_persondoc AS d ON d.rid = p.cur WHERE i.pid = $1" },
 	[ST_PDOC_READ] = { "freg_pdoc_read", "SELECT doc, superseded FROM freg_persondoc WHERE id = $1" },
@@ -501,6 +501,54 @@ freg_pg_close(struct freg_pgreg *g)
 
 /* ---- ingest ---- */
 
+/* b as bytea text input: \\x and two hex digits a byte. */
+static int
+bytea_hex(const struct porten_buf *b, struct porten_buf *hex)
+{
+	static const char digits[] = "0123456789abcdef";
+	int r;
+
+	porten_buf_reset(hex);
+	if ((r = porten_buf_append(hex, "\\x", 2)) != 0)
+		return r;
+	for (size_t i = 0; i < b->len && r == 0; i++) {
+		unsigned char c = (unsigned char)b->data[i];
+		char two[2] = { digits[c >> 4], digits[c & 15] };
+
+		r = porten_buf_append(hex, two, 2);
+	}
+	return r;
+}
+
+static int
+hexval(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 :
+	       c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* bytea text output (hex form) into b. */
+static int
+bytea_unhex(const char *s, struct porten_buf *b)
+{
+	int r = 0;
+
+	if (s == NULL || s[0] == '\0')
+		return 0;
+	if (s[0] != '\\' || s[1] != 'x')
+		return PORTEN_ERR_INVALID;
+	for (s += 2; s[0] != '\0' && r == 0; s += 2) {
+		int hi = hexval(s[0]), lo = s[1] != '\0' ? hexval(s[1]) : -1;
+		unsigned char c;
+
+		if (hi < 0 || lo < 0)
+			return PORTEN_ERR_INVALID;
+		c = (unsigned char)(hi << 4 | lo);
+		r = porten_buf_append(b, &c, 1);
+	}
+	return r;
+}
+
 struct ingest {
 	const struct freg_ingest *ev;
 	size_t n;
@@ -509,6 +557,7 @@ struct ingest {
 	int64_t last[FREG_PKG_COUNT];
 	bool dirty[FREG_PKG_COUNT];
 	struct freg_dbuf buf;
+	struct porten_buf layout, layout_hex;   /* bytea in PostgreSQL's hex input form */
 };
 
 /* Fills the slot a merged person left: the person in the last slot moves into it. */
@@ -605,10 +654,12 @@ ingest_one(struct porten_pg_conn *c, struct ingest *x, const struct freg_ingest 
 				         "over PORTEN_FREG_PERSON_DOC_MAX bytes", i);
 			goto out;
 		}
-		if ((r = freg_reg_new_id(res->persondoc_id)) != 0)
+		if ((r = freg_reg_new_id(res->persondoc_id)) != 0 ||
+		    (r = freg_reg_layout(e->person, &x->buf, &x->layout)) != 0 ||
+		    (r = bytea_hex(&x->layout, &x->layout_hex)) != 0)
 			goto out;
-		if ((r = q_int(c, ST_PDOC_INS, &v, &found, "siis", res->persondoc_id, person, x->now,
-		               x->buf.p)) != 0)
+		if ((r = q_int(c, ST_PDOC_INS, &v, &found, "siiss", res->persondoc_id, person, x->now,
+		               x->buf.p, x->layout.len > 0 ? x->layout_hex.data : NULL)) != 0)
 			goto out;
 		if (has_cur && (r = ex(c, ST_PDOC_SUPERSEDE, NULL, "ii", cur, x->now)) != 0)
 			goto out;
@@ -707,12 +758,16 @@ freg_pg_ingest(struct freg_pgreg *g, const struct freg_ingest *ev, size_t n,
 	int r;
 
 	memset(&x, 0, sizeof(x));
+	porten_buf_init(&x.layout, PORTEN_FREG_PERSON_DOC_MAX);
+	porten_buf_init(&x.layout_hex, 2 * PORTEN_FREG_PERSON_DOC_MAX + 3);
 	x.ev = ev;
 	x.n = n;
 	x.out = out;
 	x.now = porten_now();
 	r = with_conn(g, ingest_work, &x);
 	free(x.buf.p);
+	porten_buf_release(&x.layout);
+	porten_buf_release(&x.layout_hex);
 	if (r == 0)
 		log_debug("freg: register: ingested %zu events", n);
 	return r;
@@ -881,6 +936,32 @@ freg_pg_person(struct freg_pgreg *g, const char *pid, json_t **doc, char *curren
 	}
 out:
 	json_decref(d);
+	PQclear(res);
+	return r;
+}
+
+int
+freg_pg_person_raw(struct freg_pgreg *g, const char *pid, struct porten_buf *text,
+	struct porten_buf *layout, char *current_pid)
+{
+	PGresult *res = NULL;
+	int r;
+
+	if ((r = read1r(g, ST_PERSON_READ, &res, "s", pid)) != 0)
+		return r;
+	if (PQntuples(res) == 0) {
+		r = PORTEN_ERR_NOT_FOUND;
+		goto out;
+	}
+	if (current_pid != NULL && (r = copy_col(res, 0, 0, current_pid, PID_LEN + 1)) != 0)
+		goto out;
+	if ((r = porten_buf_append(text, PQgetvalue(res, 0, 2), (size_t)PQgetlength(res, 0, 2))) != 0)
+		goto out;
+	if (bytea_unhex(PQgetisnull(res, 0, 3) ? NULL : PQgetvalue(res, 0, 3), layout) != 0) {
+		/* not the form this file asks for: the lookup parses the document instead */
+		porten_buf_reset(layout);
+	}
+out:
 	PQclear(res);
 	return r;
 }

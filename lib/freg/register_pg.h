@@ -32,6 +32,9 @@ struct freg_dbuf {
 };
 /* Compact JSON of j into b, at most max bytes: PORTEN_ERR_INVALID past it. */
 int freg_reg_dump(const json_t *j, size_t max, struct freg_dbuf *b);
+/* The layout (freg_view.h) of doc, whose compact dump is text, into layout; left empty
+ * when it cannot be made (the document is then stored without one). */
+int freg_reg_layout(const json_t *doc, const struct freg_dbuf *text, struct porten_buf *layout);
 /* The DokumentForHendelse of event e with document id id (spec 2.3) into b. */
 int freg_reg_event_doc(const char *id, const struct freg_ingest *e, const char *ajourhold,
                        struct freg_dbuf *b);
@@ -54,6 +57,8 @@ int freg_pg_feed(struct freg_pgreg *g, enum freg_pkg p, int64_t from, size_t lim
 int freg_pg_feed_bounds(struct freg_pgreg *g, enum freg_pkg p, int64_t *first, int64_t *last);
 int freg_pg_event_doc(struct freg_pgreg *g, const char *key, char **json, size_t *len,
                       int64_t *stored);
+int freg_pg_person_raw(struct freg_pgreg *g, const char *pid, struct porten_buf *text,
+                       struct porten_buf *layout, char *current_pid);
 int freg_pg_person(struct freg_pgreg *g, const char *pid, json_t **doc, char *current_pid,
                    char *persondoc_id);
 int freg_pg_persondoc(struct freg_pgreg *g, const char *key, json_t **doc, int64_t *superseded);

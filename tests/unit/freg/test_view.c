@@ -472,7 +472,34 @@ parts_of(enum freg_pkg p, ...)
 	return parts;
 }
 
-/* The view, checked for nulls and empty arrays, stored checked unchanged. */
+/* freg_view_json, from the stored compact text and its layout, writes exactly the
+ * compact dump of v = freg_view(p, parts, stored). */
+static void
+check_layout(enum freg_pkg p, const struct freg_parts *parts, const json_t *stored,
+             const json_t *v)
+{
+	char *text = json_dumps(stored, JSON_COMPACT), *want = json_dumps(v, JSON_COMPACT);
+	struct porten_buf lay, out;
+
+	assert_non_null(text);
+	assert_non_null(want);
+	porten_buf_init(&lay, 1 << 20);
+	porten_buf_init(&out, 1 << 22);
+	assert_int_equal(freg_layout_build(stored, text, strlen(text), &lay), 0);
+	assert_true(lay.len >= 2);
+	assert_int_equal(freg_view_json(p, parts, text, strlen(text),
+	                                (const unsigned char *)lay.data, lay.len, &out), 0);
+	if (out.len != strlen(want) || memcmp(out.data, want, out.len) != 0)
+		fail_msg("%s: layout view differs:\n  got  %.*s\n  want %s", freg_pkg(p)->abbrev,
+		         (int)out.len, out.data, want);
+	porten_buf_release(&lay);
+	porten_buf_release(&out);
+	free(text);
+	free(want);
+}
+
+/* The view, checked for nulls and empty arrays, stored checked unchanged, and the same
+ * from the layout. */
 static json_t *
 view(enum freg_pkg p, const struct freg_parts *parts, const json_t *stored)
 {
@@ -485,6 +512,8 @@ view(enum freg_pkg p, const struct freg_parts *parts, const json_t *stored)
 	free(before);
 	free(after);
 	check_clean(v, "view");
+	if (json_is_object(stored))
+		check_layout(p, parts, stored, v);
 	return v;
 }
 
@@ -1267,6 +1296,7 @@ test_generated(void **state)
 
 				assert_non_null(v);
 				check_clean(v, what);
+				check_layout(p, &parts, person, v);
 				for (size_t s = 0; s < sizeof(single_valued) / sizeof(single_valued[0]); s++) {
 					const json_t *el;
 					size_t j, cur = 0;
@@ -1325,6 +1355,111 @@ test_generated(void **state)
 	json_decref(pop.persons);
 }
 
+/* Shapes the view steps over or leaves out (elements that are no objects, an entity of
+ * the wrong type, unknown members, escapes in keys and values, empty arrays, a missing
+ * erGjeldende, an unknown grading), under more part combinations; text that is not the
+ * document's compact dump gets no layout; a damaged layout is refused or read within
+ * the text, never past it (ASan). */
+static void
+test_layout(void **state)
+{
+	static const char *const docs[] = {
+		"{}",
+		"{\"navn\":[]}",
+		"{\"x\\\"y\":1,\"navn\":[1,\"a\",null,{\"fornavn\":\"\\u00e6\\\"\",\"erGjeldende\":true}],"
+		"\"kjoenn\":{\"kjoenn\":\"mann\"},\"doedsfall\":[{\"doedsdato\":\"2001-01-01\"}],"
+		"\"falskIdentitet\":{\"erFalsk\":true,"
+		"\"rettIdentitetVedIdentifikasjonsnummer\":\"01010112345\"},\"tall\":1.5e300}",
+		"{\"bostedsadresse\":[{\"adressegradering\":\"ukjent\",\"erGjeldende\":true,"
+		"\"vegadresse\":{\"adressenavn\":\"Gate\"}},{\"adressegradering\":\"ugradert\","
+		"\"erGjeldende\":false,\"vegadresse\":{\"adressenavn\":\"Vei\"}}],"
+		"\"oppholdsadresse\":[{\"erGjeldende\":true,\"utenlandskAdresse\":{}}],"
+		"\"adressebeskyttelse\":[{\"graderingsnivaa\":\"fortrolig\",\"erGjeldende\":true}],"
+		"\"innflytting\":[{\"erGjeldende\":true}],\"status\":[{\"status\":\"midlertidig\","
+		"\"erGjeldende\":true},{\"status\":\"bosatt\",\"erGjeldende\":false}],"
+		"\"sivilstand\":[{\"sivilstand\":\"gift\",\"relatertVedSivilstand\":\"01010112345\","
+		"\"erGjeldende\":true}],\"kontaktinformasjonForDoedsbo\":[{\"person\":"
+		"{\"foedselsEllerDNummer\":\"01010112345\"},\"erGjeldende\":true}],"
+		"\"vergemaalEllerFremtidsfullmakt\":[{\"verge\":{\"foedselsEllerDNummer\":\"1\","
+		"\"navn\":{\"fornavn\":\"A\"}},\"erGjeldende\":true}]}",
+	};
+	static const char *const partsets[][4] = {
+		{ NULL }, { "historikk", NULL }, { "identifikasjonsnummer", NULL },
+		{ "relasjon-utvidet", "historikk", NULL }, { "identitetsgrunnlag-utvidet", NULL },
+		{ "doedsfall", "falskIdentitet", "kjoenn", NULL }, { "person-basis", "innflytting", NULL },
+	};
+
+	(void)state;
+	for (size_t d = 0; d < sizeof(docs) / sizeof(docs[0]); d++) {
+		json_t *doc = json_loads(docs[d], 0, NULL);
+		char *text;
+		struct porten_buf lay, out;
+
+		if (doc == NULL)
+			fail_msg("doc %zu does not parse", d);
+		for (size_t pi = 0; pi < NPKG; pi++) {
+			for (size_t k = 0; k < sizeof(partsets) / sizeof(partsets[0]); k++) {
+				struct freg_parts parts;
+				size_t n = 0;
+				json_t *v;
+
+				while (partsets[k][n] != NULL)
+					n++;
+				assert_int_equal(freg_parts_parse(pkgs[pi], partsets[k], n, &parts, NULL, 0), 0);
+				v = freg_view(pkgs[pi], &parts, doc);
+				assert_non_null(v);
+				check_layout(pkgs[pi], &parts, doc, v);
+				json_decref(v);
+			}
+		}
+		/* a text that is not the compact dump: no layout */
+		text = json_dumps(doc, JSON_INDENT(1));
+		porten_buf_init(&lay, 1 << 20);
+		porten_buf_init(&out, 1 << 22);
+		if (json_object_size(doc) > 0)
+			assert_int_equal(freg_layout_build(doc, text, strlen(text), &lay),
+			                 PORTEN_ERR_INVALID);
+		free(text);
+		/* damage: every truncation, every byte changed three ways, another version */
+		text = json_dumps(doc, JSON_COMPACT);
+		porten_buf_reset(&lay);
+		assert_int_equal(freg_layout_build(doc, text, strlen(text), &lay), 0);
+		for (size_t i = 0; i <= lay.len; i++) {
+			for (int how = 0; how < 4; how++) {
+				unsigned char *l = malloc(lay.len + 1);
+				struct freg_parts parts = everything(FREG_OMH);
+				int r;
+
+				assert_non_null(l);
+				memcpy(l, lay.data, lay.len);
+				if (how > 0 && i < lay.len)
+					l[i] = how == 1 ? (unsigned char)(l[i] ^ 0xff) : how == 2 ? 0x80 :
+					       (unsigned char)(l[i] + 1);
+				porten_buf_reset(&out);
+				r = freg_view_json(FREG_OMH, &parts, text, strlen(text), l,
+				                   how == 0 ? i : lay.len, &out);
+				if (r != 0 && r != PORTEN_ERR_INVALID)
+					fail_msg("doc %zu: damaged layout at %zu: %d", d, i, r);
+				if (how == 0 && i < 2)
+					assert_int_equal(r, PORTEN_ERR_INVALID);
+				free(l);
+			}
+		}
+		lay.data[0] = FREG_LAYOUT_VERSION + 1;
+		{
+			struct freg_parts parts = everything(FREG_OMH);
+
+			assert_int_equal(freg_view_json(FREG_OMH, &parts, text, strlen(text),
+			                                (const unsigned char *)lay.data, lay.len, &out),
+			                 PORTEN_ERR_INVALID);
+		}
+		free(text);
+		porten_buf_release(&lay);
+		porten_buf_release(&out);
+		json_decref(doc);
+	}
+}
+
 int
 main(void)
 {
@@ -1339,6 +1474,7 @@ main(void)
 		cmocka_unit_test(test_klientadresse),
 		cmocka_unit_test(test_identifiers),
 		cmocka_unit_test(test_generated),
+		cmocka_unit_test(test_layout),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
