@@ -473,34 +473,52 @@ strip_element(enum freg_pkg p, enum freg_ent e, const json_t *el)
 	return c != NULL ? c : ref(el);
 }
 
-/* One array element: *res is the element to deliver, or NULL when it is left out.
- * Returns 0 or PORTEN_ERR_NOMEM. */
-static int
-view_element(const struct ctx *c, enum freg_ent e, const json_t *el, json_t **res)
+enum decision { D_SKIP, D_KEEP, D_REDUCE };
+
+/* What happens to one array element, from its facts: left out, delivered (less what
+ * strip_element takes for the package), or reduced to its grading and metadata. The one
+ * place of these rules, for the parsed document (view_element) and for the stored
+ * layout (emit_element). status_open matters for status elements, g for addresses. */
+static enum decision
+decide(const struct ctx *c, enum freg_ent e, bool object, bool cur, bool status_open,
+       enum grading g)
 {
-	bool cur = is_current(el), reduce = false;
+	bool reduce = false;
 
-	*res = NULL;
-	if (!json_is_object(el) || (!cur && !c->history))
-		return 0;
-	if (e == FREG_ENT_STATUS && c->p != FREG_OMH && !status_open(el))
-		return 0;
+	if (!object || (!cur && !c->history))
+		return D_SKIP;
+	if (e == FREG_ENT_STATUS && c->p != FREG_OMH && !status_open)
+		return D_SKIP;
 	if (ents[e].flags & F_ADDRESS) {
-		enum grading g = grading(el);
-
 		/* spec 4.4: no address data at all for a strengtFortrolig person, so none of
 		 * the addresses they had before either */
 		if (c->prot == PROT_STRENGT && !cur)
-			return 0;
+			return D_SKIP;
 		if (g == G_STRENGT ||
 		    ((g == G_FORTROLIG || g == G_KLIENT) && !(HJEMMEL & PKG(c->p))) ||
 		    (c->prot == PROT_STRENGT && e == FREG_ENT_BOSTEDSADRESSE))
 			reduce = true;
 		/* a protected address has no history: the dates alone would trace it */
 		if (reduce && !cur)
-			return 0;
+			return D_SKIP;
 	}
-	*res = reduce ? reduce_address(el) : strip_element(c->p, e, el);
+	return reduce ? D_REDUCE : D_KEEP;
+}
+
+/* One array element: *res is the element to deliver, or NULL when it is left out.
+ * Returns 0 or PORTEN_ERR_NOMEM. */
+static int
+view_element(const struct ctx *c, enum freg_ent e, const json_t *el, json_t **res)
+{
+	bool object = json_is_object(el);
+	enum decision d = decide(c, e, object, object && is_current(el),
+	                         e == FREG_ENT_STATUS && object && status_open(el),
+	                         (ents[e].flags & F_ADDRESS) && object ? grading(el) : G_UGRADERT);
+
+	*res = NULL;
+	if (d == D_SKIP)
+		return 0;
+	*res = d == D_REDUCE ? reduce_address(el) : strip_element(c->p, e, el);
 	return *res != NULL ? 0 : PORTEN_ERR_NOMEM;
 }
 
@@ -839,25 +857,14 @@ static int
 emit_element(const struct ctx *c, enum freg_ent e, const char *text, const struct lelem *x,
              bool *opened, struct porten_buf *out)
 {
-	bool cur = x->flags & L_CURRENT, reduce = false, change = false;
+	enum decision d = decide(c, e, x->flags & L_OBJECT, x->flags & L_CURRENT,
+	                         x->flags & L_STATUS_OPEN,
+	                         (enum grading)((x->flags >> L_GRADING_SHIFT) & 3));
+	bool reduce = d == D_REDUCE, change = false;
 	int r;
 
-	if (!(x->flags & L_OBJECT) || (!cur && !c->history))
+	if (d == D_SKIP)
 		return 0;
-	if (e == FREG_ENT_STATUS && c->p != FREG_OMH && !(x->flags & L_STATUS_OPEN))
-		return 0;
-	if (ents[e].flags & F_ADDRESS) {
-		enum grading g = (enum grading)((x->flags >> L_GRADING_SHIFT) & 3);
-
-		if (c->prot == PROT_STRENGT && !cur)
-			return 0;
-		if (g == G_STRENGT ||
-		    ((g == G_FORTROLIG || g == G_KLIENT) && !(HJEMMEL & PKG(c->p))) ||
-		    (c->prot == PROT_STRENGT && e == FREG_ENT_BOSTEDSADRESSE))
-			reduce = true;
-		if (reduce && !cur)
-			return 0;
-	}
 	for (size_t i = 0; i < N_STRIPS && !reduce; i++)
 		if (strips[i].ent == e && (strips[i].from & PKG(c->p)) && (x->strips & (1u << i)))
 			change = true;
