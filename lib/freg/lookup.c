@@ -136,12 +136,6 @@ db_err(int r)
 	return r == PORTEN_ERR_UNAVAILABLE ? FREG_E_UNAVAILABLE : FREG_E_SERVICE;
 }
 
-static int
-raw_sink(const char *s, size_t n, void *arg)
-{
-	return porten_buf_append(arg, s, n) == 0 ? 0 : -1;
-}
-
 /* 200 with one person document in the chosen format; steals view. */
 static inline void
 send_view(struct call *c, int fmt, json_t *view)
@@ -191,16 +185,16 @@ raw_release(struct raw_doc *d)
 	porten_buf_release(&d->layout);
 }
 
-/* Appends package c->pkg's view of the stored person d to out as compact JSON: from the
- * layout where it has one (freg_view_json), else by parsing the text. Nothing of a
- * failed attempt stays in out. */
+/* Appends package c->pkg's view of the stored person d to the response body as compact
+ * JSON: from the layout where it has one (freg_view_json), else by parsing the text.
+ * Nothing of a failed attempt stays in the body. */
 static int
-raw_view(struct call *c, const struct freg_parts *parts, const struct raw_doc *d,
-         struct porten_buf *out)
+raw_view(struct call *c, const struct freg_parts *parts, const struct raw_doc *d)
 {
+	struct porten_buf *out = &c->resp->body;
 	size_t mark = out->len;
 	json_t *doc, *view;
-	int r = PORTEN_ERR_INVALID;
+	int r;
 
 	if (d->layout.len > 0) {
 		r = freg_view_json(c->pkg, parts, d->text.data, d->text.len,
@@ -220,13 +214,8 @@ raw_view(struct call *c, const struct freg_parts *parts, const struct raw_doc *d
 	json_decref(doc);
 	if (view == NULL)
 		return PORTEN_ERR_NOMEM;
-	r = json_dump_callback(view, raw_sink, out, JSON_COMPACT) == 0 ? 0 : PORTEN_ERR_NOMEM;
+	r = porten_resp_append_json(c->resp, view);
 	json_decref(view);
-	if (r != 0) {
-		out->len = mark;
-		if (out->data != NULL)
-			out->data[mark] = '\0';
-	}
 	return r;
 }
 
@@ -253,7 +242,7 @@ freg_h_person(struct call *c, const char *id)
 		if (r == 0) {
 			set_audit(c, "personer/{id}", cur);
 			porten_buf_reset(&c->resp->body);
-			if ((r = raw_view(c, &parts, &d, &c->resp->body)) == 0) {
+			if ((r = raw_view(c, &parts, &d)) == 0) {
 				c->resp->status = 200;
 				c->resp->content_type = "application/json";
 			} else {
@@ -376,7 +365,7 @@ bulk_add_raw(struct bulk_out *o, const struct freg_parts *parts, const char *id,
 	r = porten_buf_appendf(b, "%s{\"foedselsEllerDNummer\":\"%s\",\"folkeregisterperson\":",
 	                       o->n > 0 ? "," : "", id);
 	if (r == 0)
-		r = raw_view(o->c, parts, d, b);
+		r = raw_view(o->c, parts, d);
 	if (r == 0)
 		r = porten_buf_append(b, "}", 1);
 	o->n++;

@@ -868,9 +868,9 @@ emit_element(const struct ctx *c, enum freg_ent e, const char *text, const struc
 	for (size_t i = 0; i < N_STRIPS && !reduce; i++)
 		if (strips[i].ent == e && (strips[i].from & PKG(c->p)) && (x->strips & (1u << i)))
 			change = true;
-	if ((r = porten_buf_appends(out, *opened ? "," : "")) != 0)
-		return r;
-	if (!*opened && (r = porten_buf_appendf(out, "\"%s\":[", ents[e].name)) != 0)
+	r = *opened ? porten_buf_append(out, ",", 1) :
+	    porten_buf_appendf(out, "\"%s\":[", ents[e].name);
+	if (r != 0)
 		return r;
 	*opened = true;
 	if (reduce || change)

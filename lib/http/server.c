@@ -29,7 +29,6 @@ struct porten_http {
 	int listen_fd;
 	int wake_fd;              /* eventfd: tells the accept thread to stop */
 	pthread_t acceptor;
-	bool acceptor_started;
 	uint16_t port;
 	const struct porten_route *routes;
 	size_t nroutes;
@@ -625,7 +624,6 @@ porten_http_start(const struct porten_http_config *cfg, const struct porten_rout
 		MHD_stop_daemon(h->daemon);
 		goto fail;
 	}
-	h->acceptor_started = true;
 	*out = h;
 	return 0;
 fail:
@@ -646,17 +644,15 @@ porten_http_port(const porten_http *h)
 void
 porten_http_stop(porten_http *h)
 {
+	uint64_t one = 1;
+
 	if (h == NULL)
 		return;
-	if (h->acceptor_started) {
-		uint64_t one = 1;
-
-		/* an eventfd write of 1 cannot fail short of a counter at its maximum */
-		if (write(h->wake_fd, &one, sizeof(one)) != (ssize_t)sizeof(one))
-			log_error("%s: cannot stop the accept thread: %s", h->name, strerror(errno));
-		else
-			pthread_join(h->acceptor, NULL);
-	}
+	/* an eventfd write of 1 cannot fail short of a counter at its maximum */
+	if (write(h->wake_fd, &one, sizeof(one)) != (ssize_t)sizeof(one))
+		log_error("%s: cannot stop the accept thread: %s", h->name, strerror(errno));
+	else
+		pthread_join(h->acceptor, NULL);
 	MHD_stop_daemon(h->daemon);
 	close(h->wake_fd);
 	close(h->listen_fd);
