@@ -101,6 +101,9 @@
 #define PORTEN_FREG_POOL_MAX          16            /* register database connections */
 #define PORTEN_FREG_AUDIT_QUEUE_MAX   65536         /* audit records waiting for the writer */
 #define PORTEN_FREG_AUDIT_FLUSH_MS    200           /* the writer commits at least this often */
+#define PORTEN_FREG_AUDIT_BATCH_MAX   16384         /* audit records in one commit; the writer */
+                                                    /* commits early once this many wait */
+#define PORTEN_FREG_AUDIT_CACHE_KB    (64 * 1024)   /* SQLite page cache of the audit writer */
 #define PORTEN_FREG_PAGE_CACHE_MAX    256           /* rendered full feed pages kept */
 #define PORTEN_FREG_RATE_DEFAULT      60000         /* requests per minute per IP (spec 9) */
 #define PORTEN_FREG_RATE_IPS_MAX      65536         /* client addresses tracked for throttling */

@@ -206,6 +206,8 @@ struct freg_register {
 	struct conn *idle[PORTEN_FREG_POOL_MAX];
 	size_t nidle;
 	size_t nconn;               /* open, or being opened */
+	struct conn *audit;         /* the audit writer's own connection, under write_mu; its
+	                             * page cache keeps the audit indexes between commits */
 };
 
 /* ---- small helpers ---- */
@@ -816,6 +818,7 @@ freg_register_close(freg_register *reg)
 		          reg->nconn - reg->nidle);
 	for (size_t i = 0; i < reg->nidle; i++)
 		conn_close(reg->idle[i]);
+	conn_close(reg->audit);
 	pthread_cond_destroy(&reg->cv);
 	pthread_mutex_destroy(&reg->mu);
 	pthread_mutex_destroy(&reg->write_mu);
@@ -1697,12 +1700,31 @@ freg_register_audit_append(freg_register *reg, const struct freg_audit *a, size_
 	}
 	if (reg->pg != NULL)
 		return freg_pg_audit_append(reg->pg, a, n);
-	if ((r = write_begin(reg, &c)) != 0)
-		return r;
-	for (size_t i = 0; i < n && r == 0; i++)
-		r = exec(c, ST_AUDIT_INS, "ississi", a[i].at, a[i].consumer, a[i].supplier,
-		         (int64_t)a[i].pkg, a[i].resource, a[i].pid, (int64_t)a[i].status);
-	return write_end(reg, c, r);
+	/* Not a pool connection: the pool's are reset by every commit of another
+	 * connection, this one only by the register's own writes. */
+	pthread_mutex_lock(&reg->write_mu);
+	if (reg->audit == NULL && (r = conn_open(reg->path, &reg->audit)) == 0) {
+		char pragma[64];
+
+		snprintf(pragma, sizeof(pragma), "PRAGMA cache_size = -%d", PORTEN_FREG_AUDIT_CACHE_KB);
+		if (sqlite3_exec(reg->audit->db, pragma, NULL, NULL, NULL) != SQLITE_OK)
+			log_warn("freg: register: audit page cache: %s", sqlite3_errmsg(reg->audit->db));
+	}
+	if ((c = reg->audit) != NULL) {
+		r = exec(c, ST_BEGIN, "");
+		for (size_t i = 0; i < n && r == 0; i++)
+			r = exec(c, ST_AUDIT_INS, "ississi", a[i].at, a[i].consumer, a[i].supplier,
+			         (int64_t)a[i].pkg, a[i].resource, a[i].pid, (int64_t)a[i].status);
+		if (r == 0)
+			r = exec(c, ST_COMMIT, "");
+		rollback(c);
+		if (!sqlite3_get_autocommit(c->db)) {   /* as conn_put: never reuse it then */
+			conn_close(c);
+			reg->audit = NULL;
+		}
+	}
+	pthread_mutex_unlock(&reg->write_mu);
+	return r;
 }
 
 int

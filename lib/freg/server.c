@@ -76,30 +76,52 @@ static const struct {
 
 /* ---- Audit ---- */
 
+static bool
+ts_before(struct timespec a, struct timespec b)
+{
+	return a.tv_sec < b.tv_sec || (a.tv_sec == b.tv_sec && a.tv_nsec < b.tv_nsec);
+}
+
+static struct timespec
+ts_after_ms(struct timespec t, long ms)
+{
+	t.tv_nsec += ms * 1000000L;
+	t.tv_sec += t.tv_nsec / 1000000000L;
+	t.tv_nsec %= 1000000000L;
+	return t;
+}
+
 static void *
 audit_main(void *arg)
 {
 	freg_server *s = arg;
-	struct freg_audit *batch = malloc(sizeof(*batch) * 1024);
+	struct freg_audit *batch = malloc(sizeof(*batch) * PORTEN_FREG_AUDIT_BATCH_MAX);
+	struct timespec due;   /* the next commit, FLUSH_MS after the start of the last one */
 
 	if (batch == NULL)
 		return NULL;
+	clock_gettime(CLOCK_MONOTONIC, &due);
 	pthread_mutex_lock(&s->audit_mu);
 	for (;;) {
+		struct timespec now;
 		size_t n;
 
-		while (s->audit_len == 0 && !s->audit_stop) {
-			struct timespec ts;
-
-			clock_gettime(CLOCK_REALTIME, &ts);
-			ts.tv_nsec += (long)PORTEN_FREG_AUDIT_FLUSH_MS * 1000000L;
-			ts.tv_sec += ts.tv_nsec / 1000000000L;
-			ts.tv_nsec %= 1000000000L;
-			pthread_cond_timedwait(&s->audit_cv, &s->audit_mu, &ts);
+		/* Records wait for the next commit unless a whole batch is waiting or the
+		 * server stops: a commit writes every index page it touched, and the index by
+		 * person is touched at random, so its cost is by pages, not by records. */
+		for (;;) {
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			if (s->audit_stop || s->audit_len >= PORTEN_FREG_AUDIT_BATCH_MAX ||
+			    (s->audit_len > 0 && !ts_before(now, due)))
+				break;
+			if (s->audit_len == 0 && !ts_before(now, due))
+				due = ts_after_ms(now, PORTEN_FREG_AUDIT_FLUSH_MS);
+			pthread_cond_timedwait(&s->audit_cv, &s->audit_mu, &due);
 		}
 		if (s->audit_len == 0 && s->audit_stop)
 			break;
-		n = s->audit_len < 1024 ? s->audit_len : 1024;
+		due = ts_after_ms(now, PORTEN_FREG_AUDIT_FLUSH_MS);
+		n = s->audit_len < PORTEN_FREG_AUDIT_BATCH_MAX ? s->audit_len : PORTEN_FREG_AUDIT_BATCH_MAX;
 		for (size_t i = 0; i < n; i++)
 			batch[i] = s->audit[(s->audit_head + i) % PORTEN_FREG_AUDIT_QUEUE_MAX];
 		s->audit_head = (s->audit_head + n) % PORTEN_FREG_AUDIT_QUEUE_MAX;
@@ -150,7 +172,8 @@ audit_push(freg_server *s, const struct freg_audit *a)
 	if (s->audit_len < PORTEN_FREG_AUDIT_QUEUE_MAX) {
 		s->audit[(s->audit_head + s->audit_len) % PORTEN_FREG_AUDIT_QUEUE_MAX] = *a;
 		s->audit_len++;
-		if (s->audit_len >= 512)
+		/* Otherwise the writer commits every PORTEN_FREG_AUDIT_FLUSH_MS (audit_main). */
+		if (s->audit_len == PORTEN_FREG_AUDIT_BATCH_MAX)
 			pthread_cond_signal(&s->audit_cv);
 	}
 	pthread_mutex_unlock(&s->audit_mu);
@@ -193,7 +216,14 @@ freg_server_new(const struct freg_server_config *cfg, freg_server **out)
 		pthread_mutex_init(&s->rate_mu[i], NULL);
 	pthread_mutex_init(&s->page_mu, NULL);
 	pthread_mutex_init(&s->audit_mu, NULL);
-	pthread_cond_init(&s->audit_cv, NULL);
+	{
+		pthread_condattr_t ca;   /* audit_main's deadlines are on the monotonic clock */
+
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		pthread_cond_init(&s->audit_cv, &ca);
+		pthread_condattr_destroy(&ca);
+	}
 	pthread_cond_init(&s->audit_space, NULL);
 	if (pthread_create(&s->audit_thread, NULL, audit_main, s) != 0) {
 		freg_server_free(s);
