@@ -294,6 +294,54 @@ purge_main(void *arg)
 	return NULL;
 }
 
+/* Layouts for documents stored without a usable one (a register older than migration
+ * 004, or another FREG_LAYOUT_VERSION): a batch per transaction until every person has
+ * been seen. Lookups of a person not reached yet parse the document: the same answer,
+ * slower. The position is kept in the register, so a restart goes on from it. */
+static void *
+fill_main(void *arg)
+{
+	struct bg *b = arg;
+	size_t persons = 0, checked = 0, built = 0, next_log = PORTEN_FREG_LAYOUT_FILL_LOG;
+	unsigned failures = 0;
+	bool first = true;
+
+	while (!bg_stopped(b)) {
+		struct freg_layout_fill f;
+		int r = freg_register_layout_fill(b->reg, PORTEN_FREG_LAYOUT_FILL_MAX, &f);
+
+		if (r != 0) {
+			/* the database away or busy for long: try again later, quietly after the first */
+			if (failures++ == 0)
+				log_error("freg: layouts: %s; trying again every %d s", porten_strerror(r),
+				          PORTEN_FREG_LAYOUT_FILL_RETRY_S);
+			bg_wait(b, (int64_t)PORTEN_FREG_LAYOUT_FILL_RETRY_S * 1000);
+			continue;
+		}
+		failures = 0;
+		if (first && f.finished)
+			return NULL;   /* nothing to do: the usual case */
+		if (first) {
+			(void)freg_register_count(b->reg, &persons);
+			log_info("freg: layouts: filling in those of %zu persons' documents in the "
+			         "background; lookups parse the documents not reached yet", persons);
+			first = false;
+		}
+		checked += f.checked;
+		built += f.built;
+		if (f.finished) {
+			log_info("freg: layouts: done; %zu persons looked at, %zu layouts made", checked, built);
+			return NULL;
+		}
+		if (checked >= next_log) {
+			log_info("freg: layouts: %zu of about %zu persons looked at, %zu layouts made",
+			         checked, persons, built);
+			next_log += PORTEN_FREG_LAYOUT_FILL_LOG;
+		}
+	}
+	return NULL;
+}
+
 static void
 progress(void *ctx, size_t done, size_t total)
 {
@@ -310,8 +358,8 @@ struct freg_running {
 	freg_server *srv;
 	porten_http *http;
 	struct bg bg;
-	pthread_t sim_th, purge_th;
-	bool sim_started, purge_started, bg_init;
+	pthread_t sim_th, purge_th, fill_th;
+	bool sim_started, purge_started, fill_started, bg_init;
 	char *cert_pem, *key_pem;
 };
 
@@ -320,7 +368,7 @@ freg_stop(struct freg_running *h)
 {
 	if (h == NULL)
 		return;
-	if (h->sim_started || h->purge_started) {
+	if (h->sim_started || h->purge_started || h->fill_started) {
 		pthread_mutex_lock(&h->bg.mu);
 		h->bg.stop = true;
 		pthread_cond_broadcast(&h->bg.cv);
@@ -329,6 +377,8 @@ freg_stop(struct freg_running *h)
 			pthread_join(h->sim_th, NULL);
 		if (h->purge_started)
 			pthread_join(h->purge_th, NULL);
+		if (h->fill_started)
+			pthread_join(h->fill_th, NULL);
 	}
 	porten_http_stop(h->http);
 	freg_server_free(h->srv);
@@ -511,6 +561,8 @@ freg_start(const struct freg_opts *o, struct freg_running **out, char *url, size
 	}
 	if (pthread_create(&h->purge_th, NULL, purge_main, &h->bg) == 0)
 		h->purge_started = true;
+	if (pthread_create(&h->fill_th, NULL, fill_main, &h->bg) == 0)
+		h->fill_started = true;
 	snprintf(url, urlsz, "%s://%s%s%s:%u/", hc.tls ? "https" : "http",
 	         strchr(host, ':') ? "[" : "", host, strchr(host, ':') ? "]" : "", porten_http_port(h->http));
 	log_info("freg: listening on %s issuer %s%s%s simulate %d/min", url, o->issuer,

@@ -104,6 +104,9 @@
 #define PORTEN_FREG_AUDIT_BATCH_MAX   16384         /* audit records in one commit; the writer */
                                                     /* commits early once this many wait */
 #define PORTEN_FREG_AUDIT_CACHE_KB    (64 * 1024)   /* SQLite page cache of the audit writer */
+#define PORTEN_FREG_LAYOUT_FILL_MAX   1000          /* persons per layout-fill transaction */
+#define PORTEN_FREG_LAYOUT_FILL_LOG   100000        /* persons between progress lines */
+#define PORTEN_FREG_LAYOUT_FILL_RETRY_S 10          /* after a failed layout-fill batch */
 #define PORTEN_FREG_PAGE_CACHE_MAX    256           /* rendered full feed pages kept */
 #define PORTEN_FREG_RATE_DEFAULT      60000         /* requests per minute per IP (spec 9) */
 #define PORTEN_FREG_RATE_IPS_MAX      65536         /* client addresses tracked for throttling */

@@ -124,6 +124,19 @@ int freg_register_person(freg_register *r, const char *pid, json_t **doc, char *
 int freg_register_person_raw(freg_register *r, const char *pid, struct porten_buf *text,
                              struct porten_buf *layout, char *current_pid);
 
+/* Stored layouts for the current person documents that have none or one of another
+ * FREG_LAYOUT_VERSION (a register written before migration 004, or by another porten):
+ * looks at up to max persons after where the last call stopped, in one transaction,
+ * and stores the layouts it could make. The position is kept in the register
+ * (freg_layout_fill), so work survives a restart; the pass starts again from the first
+ * person when FREG_LAYOUT_VERSION is not the one it was filling towards. */
+struct freg_layout_fill {
+	size_t checked;        /* persons looked at by this call */
+	size_t built;          /* layouts stored by this call */
+	bool finished;         /* every current document has been seen */
+};
+int freg_register_layout_fill(freg_register *r, size_t max, struct freg_layout_fill *out);
+
 /* A person document version by its persondokument id, with the Unix time it stopped
  * being current (0 while current). PORTEN_ERR_NOT_FOUND. */
 int freg_register_persondoc(freg_register *r, const char *id, json_t **doc,

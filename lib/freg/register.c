@@ -105,6 +105,11 @@ enum {
 	ST_AUDIT_Q_CONS,
 	ST_AUDIT_Q_PID,
 	ST_AUDIT_Q_BOTH,
+	/* layout fill */
+	ST_FILL_STATE,
+	ST_FILL_SET,
+	ST_FILL_READ,
+	ST_FILL_WRITE,
 	ST_COUNT
 };
 
@@ -185,6 +190,12 @@ static const char *const stmt_sql[ST_COUNT] = {
 	                   "ORDER BY at, id LIMIT ?3",
 	[ST_AUDIT_Q_BOTH] = AUDIT_COLS "WHERE pid = ?5 AND consumer = ?4 AND at >= ?1 AND at < ?2 "
 	                    "ORDER BY at, id LIMIT ?3",
+	[ST_FILL_STATE] = "SELECT version, next FROM freg_layout_fill",
+	[ST_FILL_SET] = "UPDATE freg_layout_fill SET version = ?1, next = ?2",
+	[ST_FILL_READ] = "SELECT p.id, d.rowid, d.doc, d.layout FROM freg_person AS p "
+	                 "JOIN freg_persondoc AS d ON d.rowid = p.cur WHERE p.id > ?1 "
+	                 "ORDER BY p.id LIMIT ?2",
+	[ST_FILL_WRITE] = "UPDATE freg_persondoc SET layout = ?2 WHERE rowid = ?1",
 };
 
 /* freg_ident.kind */
@@ -365,6 +376,30 @@ freg_reg_layout(const json_t *doc, const struct freg_dbuf *text, struct porten_b
 		porten_buf_reset(layout);
 		return 0;
 	}
+	return r;
+}
+
+bool
+freg_reg_layout_stale(const void *old, size_t olen)
+{
+	return old == NULL || olen == 0 || *(const unsigned char *)old != FREG_LAYOUT_VERSION;
+}
+
+int
+freg_reg_layout_of_text(const char *text, size_t tlen, struct porten_buf *layout)
+{
+	json_error_t err;
+	json_t *doc = json_loadb(text, tlen, 0, &err);
+	struct freg_dbuf t = { (char *)text, tlen, tlen, tlen, false };
+	int r;
+
+	porten_buf_reset(layout);
+	if (doc == NULL) {
+		log_error("freg: register: stored person document does not parse: %s", err.text);
+		return 0;   /* its lookups answer as they did; no layout helps it */
+	}
+	r = freg_reg_layout(doc, &t, layout);
+	json_decref(doc);
 	return r;
 }
 
@@ -1393,6 +1428,105 @@ freg_register_person_raw(freg_register *reg, const char *pid, struct porten_buf 
 out:
 	stmt_done(st);
 	conn_put(reg, c);
+	return r;
+}
+
+int
+freg_register_layout_fill(freg_register *reg, size_t max, struct freg_layout_fill *out)
+{
+	struct conn *c = NULL;
+	sqlite3_stmt *st = NULL;
+	struct porten_buf layouts, layout;   /* the batch's new layouts, end to end; one */
+	int64_t *rid = NULL, version = 0, next = -1, last = 0;
+	size_t *end = NULL, n = 0;
+	bool found = false;
+	int rc, r;
+
+	if (reg == NULL || out == NULL || max == 0)
+		return PORTEN_ERR_INVALID;
+	memset(out, 0, sizeof(*out));
+	if (max > PORTEN_FREG_LAYOUT_FILL_MAX)
+		max = PORTEN_FREG_LAYOUT_FILL_MAX;
+	if (reg->pg != NULL)
+		return freg_pg_layout_fill(reg->pg, max, out);
+	porten_buf_init(&layouts, max * PORTEN_FREG_PERSON_DOC_MAX);
+	porten_buf_init(&layout, PORTEN_FREG_PERSON_DOC_MAX);
+	rid = malloc(max * sizeof(*rid));
+	end = malloc(max * sizeof(*end));
+	if (rid == NULL || end == NULL) {
+		r = PORTEN_ERR_NOMEM;
+		goto out;
+	}
+	if ((r = write_begin(reg, &c)) != 0)
+		goto out;
+	if ((r = query(c, ST_FILL_STATE, &st, "")) != 0)
+		goto done;
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		version = sqlite3_column_int64(st, 0);
+		next = sqlite3_column_int64(st, 1);
+		found = true;
+	} else if (rc != SQLITE_DONE) {
+		r = db_err(c->db, rc, "layout fill");
+	}
+	stmt_done(st);
+	st = NULL;
+	if (r != 0)
+		goto done;
+	if (!found) {   /* no row: nothing to go on from */
+		out->finished = true;
+		goto done;
+	}
+	if (version != FREG_LAYOUT_VERSION) {
+		version = FREG_LAYOUT_VERSION;
+		next = 0;
+	}
+	if (next < 0) {
+		out->finished = true;
+		goto done;
+	}
+	if ((r = query(c, ST_FILL_READ, &st, "ii", next, (int64_t)max)) != 0)
+		goto done;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const void *old = sqlite3_column_blob(st, 3);
+		size_t olen = (size_t)sqlite3_column_bytes(st, 3);
+
+		last = sqlite3_column_int64(st, 0);
+		out->checked++;
+		if (!freg_reg_layout_stale(old, olen))
+			continue;
+		if ((r = freg_reg_layout_of_text((const char *)sqlite3_column_text(st, 2),
+		                                 (size_t)sqlite3_column_bytes(st, 2), &layout)) != 0 ||
+		    (r = porten_buf_append(&layouts, layout.data, layout.len)) != 0)
+			break;
+		if (layout.len > 0) {
+			rid[n] = sqlite3_column_int64(st, 1);
+			end[n++] = layouts.len;
+		}
+	}
+	if (r == 0 && rc != SQLITE_DONE)
+		r = db_err(c->db, rc, "layout fill");
+	stmt_done(st);
+	st = NULL;
+	for (size_t i = 0; i < n && r == 0; i++) {
+		size_t start = i == 0 ? 0 : end[i - 1];
+
+		r = exec(c, ST_FILL_WRITE, "ib", rid[i], (const void *)(layouts.data + start),
+		         end[i] - start);
+	}
+	if (r == 0) {
+		out->built = n;
+		out->finished = out->checked < max;
+		r = exec(c, ST_FILL_SET, "ii", version, out->finished ? (int64_t)-1 : last);
+	}
+done:
+	r = write_end(reg, c, r);
+	if (r != 0)
+		memset(out, 0, sizeof(*out));
+out:
+	free(rid);
+	free(end);
+	porten_buf_release(&layouts);
+	porten_buf_release(&layout);
 	return r;
 }
 

@@ -37,6 +37,7 @@
 #include "porten/error.h"
 #include "porten/freg.h"
 #include "porten/freg_gen.h"
+#include "porten/freg_view.h"
 #include "porten/limits.h"
 #include "porten/log.h"
 #include "porten/register.h"
@@ -97,6 +98,10 @@ enum {
 	ST_AUDIT_Q_PID,
 	ST_AUDIT_Q_BOTH,
 	ST_SEARCH_STATE,
+	ST_FILL_STATE,
+	ST_FILL_SET,
+	ST_FILL_READ,
+	ST_FILL_WRITE,
 	ST_COUNT
 };
 
@@ -192,6 +197,13 @@ static const struct porten_pg_stmt stmts[ST_COUNT] = {
 		AUDIT_COLS "WHERE pid = $5 AND consumer = $4 AND at >= $1 AND at < $2 "
 		"ORDER BY at, id LIMIT $3" },
 	[ST_SEARCH_STATE] = { "freg_search_state", "SELECT built FROM freg_s_state WHERE id = 1" },
+	/* FOR UPDATE: two instances filling take turns rather than doing a batch twice */
+	[ST_FILL_STATE] = { "freg_fill_state", "SELECT version, next FROM freg_layout_fill FOR UPDATE" },
+	[ST_FILL_SET] = { "freg_fill_set", "UPDATE freg_layout_fill SET version = $1, next = $2" },
+	[ST_FILL_READ] = { "freg_fill_read",
+		"SELECT p.id, d.rid, d.doc, d.layout FROM freg_person AS p "
+		"JOIN freg_persondoc AS d ON d.rid = p.cur WHERE p.id > $1 ORDER BY p.id LIMIT $2" },
+	[ST_FILL_WRITE] = { "freg_fill_write", "UPDATE freg_persondoc SET layout = $2 WHERE rid = $1" },
 };
 
 /* freg_ident.kind */
@@ -963,6 +975,82 @@ freg_pg_person_raw(struct freg_pgreg *g, const char *pid, struct porten_buf *tex
 	}
 out:
 	PQclear(res);
+	return r;
+}
+
+struct fill {
+	size_t max;
+	struct freg_layout_fill *out;
+	struct porten_buf old, layout, hex;
+};
+
+static int
+fill_work(struct uow *u, void *arg)
+{
+	struct fill *f = arg;
+	PGresult *st = NULL, *res = NULL;
+	int64_t version, next, last = 0;
+	int r;
+
+	memset(f->out, 0, sizeof(*f->out));
+	if ((r = tx_begin(u)) != 0 || (r = q(u->c, ST_FILL_STATE, &st, "")) != 0)
+		goto out;
+	if (PQntuples(st) == 0) {   /* no row: nothing to go on from */
+		f->out->finished = true;
+		goto out;
+	}
+	version = col_i(st, 0, 0);
+	next = col_i(st, 0, 1);
+	if (version != FREG_LAYOUT_VERSION) {
+		version = FREG_LAYOUT_VERSION;
+		next = 0;
+	}
+	if (next < 0) {
+		f->out->finished = true;
+		goto out;
+	}
+	if ((r = q(u->c, ST_FILL_READ, &res, "ii", next, (int64_t)f->max)) != 0)
+		goto out;
+	for (int i = 0; i < PQntuples(res) && r == 0; i++) {
+		last = col_i(res, i, 0);
+		f->out->checked++;
+		porten_buf_reset(&f->old);
+		if (bytea_unhex(PQgetisnull(res, i, 3) ? NULL : PQgetvalue(res, i, 3), &f->old) != 0)
+			porten_buf_reset(&f->old);   /* unreadable: made again */
+		if (!freg_reg_layout_stale(f->old.data, f->old.len))
+			continue;
+		if ((r = freg_reg_layout_of_text(PQgetvalue(res, i, 2), (size_t)PQgetlength(res, i, 2),
+		                                 &f->layout)) != 0 || f->layout.len == 0)
+			continue;
+		if ((r = bytea_hex(&f->layout, &f->hex)) == 0 &&
+		    (r = ex(u->c, ST_FILL_WRITE, NULL, "is", col_i(res, i, 1), f->hex.data)) == 0)
+			f->out->built++;
+	}
+	if (r == 0) {
+		f->out->finished = f->out->checked < f->max;
+		r = ex(u->c, ST_FILL_SET, NULL, "ii", version, f->out->finished ? (int64_t)-1 : last);
+	}
+out:
+	PQclear(st);
+	PQclear(res);
+	return tx_end(u, r);
+}
+
+int
+freg_pg_layout_fill(struct freg_pgreg *g, size_t max, struct freg_layout_fill *out)
+{
+	struct fill f = { max, out, { 0 }, { 0 }, { 0 } };
+	int r;
+
+	porten_buf_init(&f.old, PORTEN_FREG_PERSON_DOC_MAX);
+	porten_buf_init(&f.layout, PORTEN_FREG_PERSON_DOC_MAX);
+	porten_buf_init(&f.hex, 2 * PORTEN_FREG_PERSON_DOC_MAX + 3);
+	r = with_conn(g, fill_work, &f);
+	if (r != 0)
+		memset(out, 0, sizeof(*out));
+	porten_buf_release(&f.old);
+	porten_buf_release(&f.layout);
+	porten_buf_release(&f.hex);
 	return r;
 }
 

@@ -35,6 +35,11 @@ int freg_reg_dump(const json_t *j, size_t max, struct freg_dbuf *b);
 /* The layout (freg_view.h) of doc, whose compact dump is text, into layout; left empty
  * when it cannot be made (the document is then stored without one). */
 int freg_reg_layout(const json_t *doc, const struct freg_dbuf *text, struct porten_buf *layout);
+/* For freg_register_layout_fill: whether a stored layout (old, olen bytes; NULL or 0 for
+ * none) is missing or of another version, and then the layout of the stored text into
+ * layout (left empty when it cannot be made). */
+bool freg_reg_layout_stale(const void *old, size_t olen);
+int freg_reg_layout_of_text(const char *text, size_t tlen, struct porten_buf *layout);
 /* The DokumentForHendelse of event e with document id id (spec 2.3) into b. */
 int freg_reg_event_doc(const char *id, const struct freg_ingest *e, const char *ajourhold,
                        struct freg_dbuf *b);
@@ -57,6 +62,7 @@ int freg_pg_feed(struct freg_pgreg *g, enum freg_pkg p, int64_t from, size_t lim
 int freg_pg_feed_bounds(struct freg_pgreg *g, enum freg_pkg p, int64_t *first, int64_t *last);
 int freg_pg_event_doc(struct freg_pgreg *g, const char *key, char **json, size_t *len,
                       int64_t *stored);
+int freg_pg_layout_fill(struct freg_pgreg *g, size_t max, struct freg_layout_fill *out);
 int freg_pg_person_raw(struct freg_pgreg *g, const char *pid, struct porten_buf *text,
                        struct porten_buf *layout, char *current_pid);
 int freg_pg_person(struct freg_pgreg *g, const char *pid, json_t **doc, char *current_pid,

@@ -27,6 +27,7 @@
 #include "porten/error.h"
 #include "porten/freg.h"
 #include "porten/freg_gen.h"
+#include "porten/freg_view.h"
 #include "porten/limits.h"
 #include "porten/log.h"
 #include "porten/register.h"
@@ -1309,6 +1310,151 @@ test_open_errors(void **state)
 	freg_register_close(NULL);
 }
 
+/* SQL straight on the test's database, past the register: what an older porten left. */
+static void
+raw_sql(struct fx *f, const char *sql)
+{
+	if (on_pg) {
+		PGconn *c = PQconnectdb(f->uri);
+		PGresult *r;
+
+		assert_int_equal(PQstatus(c), CONNECTION_OK);
+		r = PQexec(c, sql);
+		if (PQresultStatus(r) != PGRES_COMMAND_OK)
+			fail_msg("%s: %s", sql, PQerrorMessage(c));
+		PQclear(r);
+		PQfinish(c);
+	} else {
+		sqlite3 *db = NULL;
+		char *err = NULL;
+
+		assert_int_equal(sqlite3_open_v2(f->db, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+		sqlite3_busy_timeout(db, 5000);
+		if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK)
+			fail_msg("%s: %s", sql, err);
+		sqlite3_close(db);
+	}
+}
+
+/* Fills with batches of max until finished; the totals, and the calls it took. */
+static struct freg_layout_fill
+fill_all(freg_register *r, size_t max, int *calls)
+{
+	struct freg_layout_fill all = { 0 }, one;
+
+	*calls = 0;
+	do {
+		assert_true(*calls < 1000);
+		assert_int_equal(freg_register_layout_fill(r, max, &one), 0);
+		(*calls)++;
+		all.checked += one.checked;
+		all.built += one.built;
+		assert_true(one.checked <= max);
+		assert_true(one.built <= one.checked);
+	} while (!one.finished);
+	all.finished = true;
+	return all;
+}
+
+static void
+test_layout_fill(void **state)
+{
+	struct fx *f = *state;
+	enum { N = 25, LIVE = N - 1 };
+	char pids[N][12], cur[12];
+	struct porten_buf text, layout, want[N];
+	struct freg_layout_fill got;
+	int calls = 0;
+
+	porten_buf_init(&text, PORTEN_FREG_PERSON_DOC_MAX);
+	porten_buf_init(&layout, PORTEN_FREG_PERSON_DOC_MAX);
+	for (int i = 0; i < N; i++) {
+		char name[16];
+
+		mkpid(pids[i], 7, i);
+		snprintf(name, sizeof(name), "Navn%d", i);
+		assert_int_equal(ingest1(f->r, pids[i], "personErOpprettet", name, NULL, NULL, 0, NULL), 0);
+	}
+	/* a second version (the first stays, superseded) and a duplicate merged away (no
+	 * current document of its own) */
+	assert_int_equal(ingest1(f->r, pids[5], "endringINavn", "Nytt", NULL, NULL, 0, NULL), 0);
+	assert_int_equal(ingest1(f->r, pids[3], "personErOpphoertSomDublett", NULL, NULL, pids[0],
+	                         0, NULL), 0);
+	for (int i = 0; i < N; i++) {
+		porten_buf_init(&want[i], PORTEN_FREG_PERSON_DOC_MAX);
+		assert_int_equal(freg_register_person_raw(f->r, pids[i], &text, &want[i], cur), 0);
+		assert_true(want[i].len > 0);   /* made at ingest */
+		assert_int_equal((unsigned char)want[i].data[0], FREG_LAYOUT_VERSION);
+	}
+
+	/* A register made with layouts has nothing to fill. */
+	got = fill_all(f->r, 7, &calls);
+	assert_int_equal(calls, 1);
+	assert_int_equal(got.checked, 0);
+
+	/* One from before migration 004: no layouts. The fill reaches every person with a
+	 * current document, in batches, and makes the same layouts ingest made. */
+	raw_sql(f, "UPDATE freg_persondoc SET layout = NULL; UPDATE freg_layout_fill SET next = 0");
+	assert_int_equal(freg_register_person_raw(f->r, pids[9], &text, &layout, cur), 0);
+	assert_int_equal(layout.len, 0);
+	got = fill_all(f->r, 7, &calls);
+	assert_int_equal(got.checked, LIVE);
+	assert_int_equal(got.built, LIVE);
+	assert_int_equal(calls, (LIVE + 6) / 7);   /* 24 = 7 + 7 + 7 + 3: the short batch ends it */
+	for (int i = 0; i < N; i++) {
+		assert_int_equal(freg_register_person_raw(f->r, pids[i], &text, &layout, cur), 0);
+		assert_int_equal(layout.len, want[i].len);
+		assert_memory_equal(layout.data, want[i].data, layout.len);
+	}
+	got = fill_all(f->r, 7, &calls);   /* finished stays finished */
+	assert_int_equal(calls, 1);
+	assert_int_equal(got.checked, 0);
+
+	/* Another FREG_LAYOUT_VERSION was filled towards: every person is looked at again;
+	 * only the layouts of another version are made again. */
+	raw_sql(f, on_pg ? "UPDATE freg_persondoc SET layout = '\\x00'::bytea WHERE rid = "
+	                   "(SELECT cur FROM freg_person WHERE pid = '07000000011'); "
+	                   "UPDATE freg_layout_fill SET version = 0, next = -1"
+	                 : "UPDATE freg_persondoc SET layout = X'00' WHERE rowid = "
+	                   "(SELECT cur FROM freg_person WHERE pid = '07000000011'); "
+	                   "UPDATE freg_layout_fill SET version = 0, next = -1");
+	got = fill_all(f->r, 1000, &calls);
+	assert_int_equal(calls, 1);
+	assert_int_equal(got.checked, LIVE);
+	assert_int_equal(got.built, 1);
+	assert_int_equal(freg_register_person_raw(f->r, pids[11], &text, &layout, cur), 0);
+	assert_int_equal(layout.len, want[11].len);
+	assert_memory_equal(layout.data, want[11].data, layout.len);
+
+	/* Migration 005 on a register older than 004: its oldest document has no layout, so
+	 * the fill starts; it is run again here by forgetting it was applied. */
+	raw_sql(f, on_pg ? "UPDATE freg_persondoc SET layout = NULL; DROP TABLE freg_layout_fill; "
+	                   "DELETE FROM schema_migrations WHERE version = 5"
+	                 : "UPDATE freg_persondoc SET layout = NULL; DROP TABLE freg_layout_fill; "
+	                   "DELETE FROM schema_migrations WHERE version = 5");
+	freg_register_close(f->r);
+	f->r = NULL;
+	assert_int_equal(freg_register_open(f->uri, &f->r), 0);
+	got = fill_all(f->r, 1000, &calls);
+	assert_int_equal(got.checked, LIVE);
+	assert_int_equal(got.built, LIVE);
+	/* and on one written with layouts, it does not */
+	raw_sql(f, "DROP TABLE freg_layout_fill; DELETE FROM schema_migrations WHERE version = 5");
+	freg_register_close(f->r);
+	f->r = NULL;
+	assert_int_equal(freg_register_open(f->uri, &f->r), 0);
+	got = fill_all(f->r, 1000, &calls);
+	assert_int_equal(calls, 1);
+	assert_int_equal(got.checked, 0);
+
+	assert_int_equal(freg_register_layout_fill(f->r, 0, &got), PORTEN_ERR_INVALID);
+	assert_int_equal(freg_register_layout_fill(NULL, 1, &got), PORTEN_ERR_INVALID);
+	for (int i = 0; i < N; i++)
+		porten_buf_release(&want[i]);
+	porten_buf_release(&text);
+	porten_buf_release(&layout);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int
@@ -1332,6 +1478,7 @@ main(int argc, char **argv)
 		T(test_threads),
 		T(test_fork),
 		T(test_reopen),
+		T(test_layout_fill),
 		T(test_open_errors),
 	};
 
