@@ -99,10 +99,12 @@
 #define PORTEN_FREG_BODY_MAX          (256 * 1024)  /* POST body of a register call */
 #define PORTEN_FREG_INJECT_MAX        (1024 * 1024) /* one injected event, JSON bytes */
 #define PORTEN_FREG_POOL_MAX          16            /* register database connections */
-#define PORTEN_FREG_AUDIT_QUEUE_MAX   65536         /* audit records waiting for the writer */
+#define PORTEN_FREG_AUDIT_QUEUE_MAX   524288        /* audit records waiting for the writer */
 #define PORTEN_FREG_AUDIT_FLUSH_MS    200           /* the writer commits at least this often */
 #define PORTEN_FREG_AUDIT_BATCH_MAX   16384         /* audit records in one commit; the writer */
                                                     /* commits early once this many wait */
+#define PORTEN_FREG_AUDIT_MERGE_ROWS  262144        /* audit records between batches of the */
+                                                    /* index by person (SQLite) */
 #define PORTEN_FREG_AUDIT_CACHE_KB    (64 * 1024)   /* SQLite page cache of the audit writer */
 #define PORTEN_FREG_LAYOUT_FILL_MAX   1000          /* persons per layout-fill transaction */
 #define PORTEN_FREG_LAYOUT_FILL_LOG   100000        /* persons between progress lines */

@@ -21,6 +21,7 @@
  * same transaction as the person version it is derived from; search.c borrows the
  * pool, the write transaction and the connection's statement cache
  * (lib/freg/register_int.h). */
+#include <inttypes.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -105,6 +106,9 @@ enum {
 	ST_AUDIT_Q_CONS,
 	ST_AUDIT_Q_PID,
 	ST_AUDIT_Q_BOTH,
+	ST_AUDIT_TAIL,
+	ST_AUDIT_MERGE,
+	ST_AUDIT_MERGE_SET,
 	/* layout fill */
 	ST_FILL_STATE,
 	ST_FILL_SET,
@@ -115,6 +119,16 @@ enum {
 
 #define AUDIT_COLS "SELECT at, consumer, supplier, package, resource, pid, status " \
 	"FROM freg_audit "
+#define AUDIT_BY_PID(and) \
+	"SELECT at, consumer, supplier, package, resource, pid, status FROM (" \
+	"SELECT a.at, a.consumer, a.supplier, a.package, a.resource, a.pid, a.status, a.id " \
+	"FROM freg_audit_pid AS x JOIN freg_audit AS a ON a.id = x.id " \
+	"WHERE x.pid = ?5 AND x.at >= ?1 AND x.at < ?2 " and \
+	"UNION ALL " \
+	"SELECT a.at, a.consumer, a.supplier, a.package, a.resource, a.pid, a.status, a.id " \
+	"FROM freg_audit AS a WHERE a.id > (SELECT upto FROM freg_audit_merge) " \
+	"AND a.pid = ?5 AND a.at >= ?1 AND a.at < ?2 " and \
+	") ORDER BY at, id LIMIT ?3"
 
 static const char *const stmt_sql[ST_COUNT] = {
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
@@ -186,10 +200,16 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_AUDIT_Q] = AUDIT_COLS "WHERE at >= ?1 AND at < ?2 ORDER BY at, id LIMIT ?3",
 	[ST_AUDIT_Q_CONS] = AUDIT_COLS "WHERE consumer = ?4 AND at >= ?1 AND at < ?2 "
 	                    "ORDER BY at, id LIMIT ?3",
-	[ST_AUDIT_Q_PID] = AUDIT_COLS "WHERE pid = ?5 AND at >= ?1 AND at < ?2 "
-	                   "ORDER BY at, id LIMIT ?3",
-	[ST_AUDIT_Q_BOTH] = AUDIT_COLS "WHERE pid = ?5 AND consumer = ?4 AND at >= ?1 AND at < ?2 "
-	                    "ORDER BY at, id LIMIT ?3",
+	/* By person: the batched index up to freg_audit_merge.upto, the records after it
+	 * directly (sql/sqlite/006_audit_pid.sql); one statement, so one snapshot. */
+	[ST_AUDIT_Q_PID] = AUDIT_BY_PID(""),
+	[ST_AUDIT_Q_BOTH] = AUDIT_BY_PID("AND a.consumer = ?4 "),
+	[ST_AUDIT_TAIL] = "SELECT upto, (SELECT coalesce(max(id), 0) FROM freg_audit) "
+	                  "FROM freg_audit_merge",
+	[ST_AUDIT_MERGE] = "INSERT INTO freg_audit_pid (pid, at, id) SELECT pid, at, id "
+	                   "FROM freg_audit WHERE id > ?1 AND id <= ?2 AND pid <> '' "
+	                   "ORDER BY pid, at, id",
+	[ST_AUDIT_MERGE_SET] = "UPDATE freg_audit_merge SET upto = ?1",
 	[ST_FILL_STATE] = "SELECT version, next FROM freg_layout_fill",
 	[ST_FILL_SET] = "UPDATE freg_layout_fill SET version = ?1, next = ?2",
 	[ST_FILL_READ] = "SELECT p.id, d.rowid, d.doc, d.layout FROM freg_person AS p "
@@ -219,6 +239,8 @@ struct freg_register {
 	size_t nconn;               /* open, or being opened */
 	struct conn *audit;         /* the audit writer's own connection, under write_mu; its
 	                             * page cache keeps the audit indexes between commits */
+	int64_t audit_tail;         /* records since the index by person was written; -1:
+	                             * not read yet (under write_mu) */
 };
 
 /* ---- small helpers ---- */
@@ -792,6 +814,7 @@ freg_register_open_replica(const char *uri, const char *read_uri, freg_register 
 		r = PORTEN_ERR_NOMEM;
 		goto out;
 	}
+	reg->audit_tail = -1;
 	if (pthread_mutex_init(&reg->write_mu, NULL) != 0)
 		goto out;
 	if (pthread_mutex_init(&reg->mu, NULL) != 0) {
@@ -1811,6 +1834,82 @@ out:
 
 /* ---- audit ---- */
 
+/* The audit writer's connection (reg->audit), opened on first use; under write_mu. Not a
+ * pool connection: the pool's page caches are emptied by every commit of another
+ * connection, this one's only by the register's other writes. */
+static int
+audit_conn(freg_register *reg, struct conn **out)
+{
+	int r;
+
+	if (reg->audit == NULL) {
+		char pragma[64];
+
+		if ((r = conn_open(reg->path, &reg->audit)) != 0)
+			return r;
+		snprintf(pragma, sizeof(pragma), "PRAGMA cache_size = -%d", PORTEN_FREG_AUDIT_CACHE_KB);
+		if (sqlite3_exec(reg->audit->db, pragma, NULL, NULL, NULL) != SQLITE_OK)
+			log_warn("freg: register: audit page cache: %s", sqlite3_errmsg(reg->audit->db));
+	}
+	*out = reg->audit;
+	return 0;
+}
+
+/* After a unit of work on it: rolled back if still open, and never reused then (as
+ * conn_put). */
+static void
+audit_conn_done(freg_register *reg, struct conn *c)
+{
+	rollback(c);
+	if (!sqlite3_get_autocommit(c->db)) {
+		conn_close(c);
+		reg->audit = NULL;
+	}
+}
+
+/* Writes the records since the last batch into the index by person, sorted by person
+ * (sql/sqlite/006_audit_pid.sql); under write_mu. Only learns how many wait unless
+ * always or PORTEN_FREG_AUDIT_MERGE_ROWS do. */
+static int
+audit_merge(freg_register *reg, bool always)
+{
+	struct conn *c = NULL;
+	sqlite3_stmt *st = NULL;
+	int64_t upto = 0, top = 0;
+	struct timespec t0, t1;
+	bool go;
+	int rc, r;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if ((r = audit_conn(reg, &c)) != 0)
+		return r;
+	if ((r = exec(c, ST_BEGIN, "")) != 0 || (r = query(c, ST_AUDIT_TAIL, &st, "")) != 0)
+		goto out;
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		upto = sqlite3_column_int64(st, 0);
+		top = sqlite3_column_int64(st, 1);
+	} else {
+		r = rc == SQLITE_DONE ? PORTEN_ERR_INTERNAL : db_err(c->db, rc, "audit");
+	}
+	stmt_done(st);
+	if (r != 0)
+		goto out;
+	reg->audit_tail = top - upto;
+	go = top > upto && (always || top - upto >= PORTEN_FREG_AUDIT_MERGE_ROWS);
+	if (go && ((r = exec(c, ST_AUDIT_MERGE, "ii", upto, top)) != 0 ||
+	           (r = exec(c, ST_AUDIT_MERGE_SET, "i", top)) != 0))
+		goto out;
+	if ((r = exec(c, ST_COMMIT, "")) == 0 && go) {
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		log_info("freg: audit: %" PRId64 " records into the index by person in %.2f s",
+		         top - upto, (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+		reg->audit_tail = 0;
+	}
+out:
+	audit_conn_done(reg, c);
+	return r;
+}
+
 /* A fixed-size string field that holds its NUL. */
 #define TERMINATED(f) (memchr((f), '\0', sizeof(f)) != NULL)
 
@@ -1834,29 +1933,36 @@ freg_register_audit_append(freg_register *reg, const struct freg_audit *a, size_
 	}
 	if (reg->pg != NULL)
 		return freg_pg_audit_append(reg->pg, a, n);
-	/* Not a pool connection: the pool's are reset by every commit of another
-	 * connection, this one only by the register's own writes. */
 	pthread_mutex_lock(&reg->write_mu);
-	if (reg->audit == NULL && (r = conn_open(reg->path, &reg->audit)) == 0) {
-		char pragma[64];
-
-		snprintf(pragma, sizeof(pragma), "PRAGMA cache_size = -%d", PORTEN_FREG_AUDIT_CACHE_KB);
-		if (sqlite3_exec(reg->audit->db, pragma, NULL, NULL, NULL) != SQLITE_OK)
-			log_warn("freg: register: audit page cache: %s", sqlite3_errmsg(reg->audit->db));
-	}
-	if ((c = reg->audit) != NULL) {
+	if ((r = audit_conn(reg, &c)) == 0) {
 		r = exec(c, ST_BEGIN, "");
 		for (size_t i = 0; i < n && r == 0; i++)
 			r = exec(c, ST_AUDIT_INS, "ississi", a[i].at, a[i].consumer, a[i].supplier,
 			         (int64_t)a[i].pkg, a[i].resource, a[i].pid, (int64_t)a[i].status);
 		if (r == 0)
 			r = exec(c, ST_COMMIT, "");
-		rollback(c);
-		if (!sqlite3_get_autocommit(c->db)) {   /* as conn_put: never reuse it then */
-			conn_close(c);
-			reg->audit = NULL;
-		}
+		audit_conn_done(reg, c);
 	}
+	if (r == 0 && reg->audit_tail >= 0)
+		reg->audit_tail += (int64_t)n;
+	if (r == 0 && (reg->audit_tail < 0 || reg->audit_tail >= PORTEN_FREG_AUDIT_MERGE_ROWS) &&
+	    audit_merge(reg, false) != 0)
+		log_warn("freg: register: the audit trail's index by person waits for the next batch");
+	pthread_mutex_unlock(&reg->write_mu);
+	return r;
+}
+
+int
+freg_register_audit_index(freg_register *reg)
+{
+	int r;
+
+	if (reg == NULL)
+		return PORTEN_ERR_INVALID;
+	if (reg->pg != NULL)
+		return 0;   /* PostgreSQL indexes each record as it comes */
+	pthread_mutex_lock(&reg->write_mu);
+	r = audit_merge(reg, true);
 	pthread_mutex_unlock(&reg->write_mu);
 	return r;
 }

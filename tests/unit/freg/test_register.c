@@ -966,6 +966,91 @@ test_audit(void **state)
 	assert_int_equal(x.n, 6);
 }
 
+/* Every record of a query, in order, whatever the count (aud_cb holds 16). */
+struct audall {
+	size_t n;
+	struct freg_audit a[400];
+};
+
+static int
+audall_cb(void *ctx, const struct freg_audit *a)
+{
+	struct audall *x = ctx;
+
+	assert_true(x->n < 400);
+	x->a[x->n++] = *a;
+	return 0;
+}
+
+/* Queries by person see every record, whether the SQLite writer has put it into the
+ * index by person yet (freg_register_audit_index, sql/sqlite/006_audit_pid.sql) or not:
+ * random records, batches and merges, each query against the records filtered and
+ * ordered here (at, then append order). */
+static void
+test_audit_index(void **state)
+{
+	struct fx *f = *state;
+	static const char *const pids[4] = { "01017012345", "02027012345", "03037012345", "" };
+	static const char *const cons[2] = { "910000001", "910000002" };
+	struct freg_audit all[400], batch[16];
+	struct audall got, want;
+	size_t n = 0;
+
+	srand(7);
+	while (n + 16 <= 400) {
+		size_t k = 1 + (size_t)rand() % 16;
+
+		for (size_t i = 0; i < k; i++) {
+			/* at: not in append order, so a record from the tail can sort before an
+			 * indexed one */
+			batch[i] = mkaud(T0 + rand() % 50, cons[rand() % 2], "", FREG_OMH, "personer/{id}",
+			                 pids[rand() % 4], 200 + (int)n);
+			all[n++] = batch[i];
+		}
+		assert_int_equal(freg_register_audit_append(f->r, batch, k), 0);
+		if (rand() % 3 == 0)
+			assert_int_equal(freg_register_audit_index(f->r), 0);
+		for (int q = 0; q < 6; q++) {
+			const char *pid = pids[rand() % 3];
+			const char *con = rand() % 2 ? cons[rand() % 2] : NULL;
+			int64_t from = T0 + rand() % 30, to = from + 1 + rand() % 30;
+			size_t limit = rand() % 2 ? 400 : 1 + (size_t)rand() % 10;
+
+			memset(&want, 0, sizeof(want));
+			for (int64_t at = from; at < to; at++)   /* (at, append order) */
+				for (size_t i = 0; i < n && want.n < limit; i++)
+					if (all[i].at == at && strcmp(all[i].pid, pid) == 0 &&
+					    (con == NULL || strcmp(all[i].consumer, con) == 0))
+						want.a[want.n++] = all[i];
+			memset(&got, 0, sizeof(got));
+			assert_int_equal(freg_register_audit_query(f->r, from, to, con, pid, limit,
+			                                           audall_cb, &got), 0);
+			assert_int_equal(got.n, want.n);
+			for (size_t i = 0; i < got.n; i++) {
+				assert_int_equal(got.a[i].at, want.a[i].at);
+				assert_int_equal(got.a[i].status, want.a[i].status);   /* which record */
+				assert_string_equal(got.a[i].pid, want.a[i].pid);
+				assert_string_equal(got.a[i].consumer, want.a[i].consumer);
+			}
+		}
+	}
+	/* Everything indexed, and an index run with nothing new. */
+	assert_int_equal(freg_register_audit_index(f->r), 0);
+	assert_int_equal(freg_register_audit_index(f->r), 0);
+	memset(&got, 0, sizeof(got));
+	assert_int_equal(freg_register_audit_query(f->r, 0, 0, NULL, pids[1], 400, audall_cb, &got), 0);
+	memset(&want, 0, sizeof(want));
+	for (int64_t at = T0; at < T0 + 50; at++)
+		for (size_t i = 0; i < n; i++)
+			if (all[i].at == at && strcmp(all[i].pid, pids[1]) == 0)
+				want.a[want.n++] = all[i];
+	assert_true(want.n > 20);
+	assert_int_equal(got.n, want.n);
+	for (size_t i = 0; i < got.n; i++)
+		assert_int_equal(got.a[i].status, want.a[i].status);
+	assert_int_equal(freg_register_audit_index(NULL), PORTEN_ERR_INVALID);
+}
+
 static void
 test_pick_count(void **state)
 {
@@ -1365,6 +1450,11 @@ test_layout_fill(void **state)
 	struct porten_buf text, layout, want[N];
 	struct freg_layout_fill got;
 	int calls = 0;
+	const char *back_to_4 = on_pg ?
+		"DROP TABLE freg_layout_fill; DELETE FROM schema_migrations WHERE version = 5" :
+		"DROP TABLE freg_layout_fill; DROP TABLE freg_audit_pid; DROP TABLE freg_audit_merge; "
+		"CREATE INDEX freg_audit_pid ON freg_audit (pid, at); "
+		"DELETE FROM schema_migrations WHERE version >= 5";
 
 	porten_buf_init(&text, PORTEN_FREG_PERSON_DOC_MAX);
 	porten_buf_init(&layout, PORTEN_FREG_PERSON_DOC_MAX);
@@ -1427,11 +1517,10 @@ test_layout_fill(void **state)
 	assert_memory_equal(layout.data, want[11].data, layout.len);
 
 	/* Migration 005 on a register older than 004: its oldest document has no layout, so
-	 * the fill starts; it is run again here by forgetting it was applied. */
-	raw_sql(f, on_pg ? "UPDATE freg_persondoc SET layout = NULL; DROP TABLE freg_layout_fill; "
-	                   "DELETE FROM schema_migrations WHERE version = 5"
-	                 : "UPDATE freg_persondoc SET layout = NULL; DROP TABLE freg_layout_fill; "
-	                   "DELETE FROM schema_migrations WHERE version = 5");
+	 * the fill starts. The register is taken back to schema 4 for it (SQLite applies
+	 * only migrations above the newest applied, so its 006 goes back too). */
+	raw_sql(f, "UPDATE freg_persondoc SET layout = NULL");
+	raw_sql(f, back_to_4);
 	freg_register_close(f->r);
 	f->r = NULL;
 	assert_int_equal(freg_register_open(f->uri, &f->r), 0);
@@ -1439,7 +1528,7 @@ test_layout_fill(void **state)
 	assert_int_equal(got.checked, LIVE);
 	assert_int_equal(got.built, LIVE);
 	/* and on one written with layouts, it does not */
-	raw_sql(f, "DROP TABLE freg_layout_fill; DELETE FROM schema_migrations WHERE version = 5");
+	raw_sql(f, back_to_4);
 	freg_register_close(f->r);
 	f->r = NULL;
 	assert_int_equal(freg_register_open(f->uri, &f->r), 0);
@@ -1473,6 +1562,7 @@ main(int argc, char **argv)
 		T(test_purge),
 		T(test_consumers),
 		T(test_audit),
+		T(test_audit_index),
 		T(test_pick_count),
 		T(test_feed_plan_and_speed),
 		T(test_threads),
