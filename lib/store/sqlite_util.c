@@ -1,4 +1,5 @@
 /* See sqlite_util.h. */
+#include <pthread.h>
 #include <string.h>
 #include <time.h>
 
@@ -36,6 +37,14 @@ porten_sqlite_err(sqlite3 *db, int rc, const char *who, const char *what, int io
 	}
 }
 
+/* Before SQLite initialises: no memory statistics, which every sqlite3_malloc of every
+ * connection would otherwise count under one process-wide mutex (porten reads none). */
+static void
+sqlite_config_once(void)
+{
+	(void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);   /* MISUSE once initialised: harmless */
+}
+
 int
 porten_sqlite_open_wal(const char *path, int flags, const char *who, int io_err,
                        int (*busy)(void *, int), void *busy_ctx, int busy_ms,
@@ -47,7 +56,10 @@ porten_sqlite_open_wal(const char *path, int flags, const char *who, int io_err,
 	int64_t deadline;
 	int rc, r;
 
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
 	*out = NULL;
+	pthread_once(&once, sqlite_config_once);
 	rc = sqlite3_open_v2(path, &db, flags | SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc != SQLITE_OK) {
 		r = db == NULL ? PORTEN_ERR_NOMEM : porten_sqlite_err(db, rc, who, "open", io_err);
