@@ -124,6 +124,15 @@ int freg_register_person(freg_register *r, const char *pid, json_t **doc, char *
 int freg_register_person_raw(freg_register *r, const char *pid, struct porten_buf *text,
                              struct porten_buf *layout, char *current_pid);
 
+/* Many reads on one connection in one read transaction, so one snapshot, without a
+ * pool round trip and a new transaction per read (bulkoppslag). PostgreSQL: each read
+ * as freg_register_person_raw. The reader is used by one thread at a time. */
+typedef struct freg_reader freg_reader;
+int freg_register_reader_begin(freg_register *r, freg_reader **out);
+int freg_reader_person_raw(freg_reader *rd, const char *pid, struct porten_buf *text,
+                           struct porten_buf *layout, char *current_pid);
+void freg_register_reader_end(freg_reader *rd);
+
 /* Stored layouts for the current person documents that have none or one of another
  * FREG_LAYOUT_VERSION (a register written before migration 004, or by another porten):
  * looks at up to max persons after where the last call stopped, in one transaction,

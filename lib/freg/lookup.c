@@ -398,6 +398,9 @@ freg_h_person_bulk(struct call *c, bool arkiv)
 	struct freg_parts parts;
 	struct bulk_out out = { 0 };
 	struct raw_doc d;
+	freg_reader *rd = NULL;
+	char (*found)[12] = NULL;   /* the persons of the JSON answer, for their audit records */
+	size_t nfound = 0;
 	char why[WHY_MAX];
 	const char *reason;
 	bool req_json, bad = false, som_bestilt;
@@ -455,10 +458,20 @@ freg_h_person_bulk(struct call *c, bool arkiv)
 			json_object_set_new(seen, id, json_true());
 		}
 		if (!arkiv && out.list == NULL) {
-			/* JSON: the item written from the stored text (raw_view) */
-			r = freg_register_person_raw(c->s->reg, id, &d.text, &d.layout, NULL);
+			/* JSON: the item written from the stored text (raw_view), every person
+			 * read in one snapshot, the audit records queued together at the end */
+			if (rd == NULL && (r = freg_register_reader_begin(c->s->reg, &rd)) != 0) {
+				freg_send_err(c, db_err(r), NULL);
+				goto out;
+			}
+			if (found == NULL && (found = malloc(PORTEN_FREG_BULK_IDS_MAX * sizeof(*found))) == NULL) {
+				freg_send_err(c, FREG_E_SERVICE, NULL);
+				goto out;
+			}
+			r = freg_reader_person_raw(rd, id, &d.text, &d.layout, NULL);
 			if (r == 0) {
-				freg_audit_person(c, id);
+				if (nfound < PORTEN_FREG_BULK_IDS_MAX)
+					snprintf(found[nfound++], sizeof(found[0]), "%s", id);
 				if ((r = bulk_add_raw(&out, &parts, id, &d)) != 0) {
 					freg_send_err(c, FREG_E_SERVICE, NULL);
 					goto out;
@@ -494,8 +507,13 @@ freg_h_person_bulk(struct call *c, bool arkiv)
 			goto out;
 		}
 	}
+	freg_register_reader_end(rd);
+	rd = NULL;
+	freg_audit_persons(c, (const char (*)[12])found, nfound);
 	bulk_send(&out, fmt);
 out:
+	freg_register_reader_end(rd);
+	free(found);
 	raw_release(&d);
 	json_decref(out.list);
 	json_decref(seen);

@@ -56,6 +56,7 @@
 
 enum {
 	ST_BEGIN,
+	ST_BEGIN_READ,
 	ST_COMMIT,
 	ST_ROLLBACK,
 	/* ingest */
@@ -132,6 +133,7 @@ enum {
 
 static const char *const stmt_sql[ST_COUNT] = {
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
+	[ST_BEGIN_READ] = "BEGIN",
 	[ST_COMMIT] = "COMMIT",
 	[ST_ROLLBACK] = "ROLLBACK",
 	[ST_IDENT_GET] = "SELECT person FROM freg_ident WHERE pid = ?1",
@@ -1420,24 +1422,14 @@ col_to_buf(sqlite3_stmt *st, int col, struct porten_buf *b)
 	return p == NULL || n <= 0 ? 0 : porten_buf_append(b, p, (size_t)n);
 }
 
-int
-freg_register_person_raw(freg_register *reg, const char *pid, struct porten_buf *text,
+/* freg_register_person_raw on connection c (arguments checked, buffers reset). */
+static int
+person_raw_on(struct conn *c, const char *pid, struct porten_buf *text,
 	struct porten_buf *layout, char *current_pid)
 {
-	struct conn *c = NULL;
 	sqlite3_stmt *st = NULL;
-	int rc, r = PORTEN_ERR_INTERNAL;
+	int rc, r;
 
-	if (reg == NULL || text == NULL || layout == NULL)
-		return PORTEN_ERR_INVALID;
-	porten_buf_reset(text);
-	porten_buf_reset(layout);
-	if (!is_pid(pid))
-		return PORTEN_ERR_NOT_FOUND;
-	if (reg->pg != NULL)
-		return freg_pg_person_raw(reg->pg, pid, text, layout, current_pid);
-	if ((r = conn_get(reg, &c)) != 0)
-		goto out;
 	if ((r = query(c, ST_PERSON_READ_RAW, &st, "s", pid)) != 0)
 		goto out;
 	rc = sqlite3_step(st);
@@ -1452,8 +1444,81 @@ freg_register_person_raw(freg_register *reg, const char *pid, struct porten_buf 
 	r = 0;
 out:
 	stmt_done(st);
+	return r;
+}
+
+int
+freg_register_person_raw(freg_register *reg, const char *pid, struct porten_buf *text,
+	struct porten_buf *layout, char *current_pid)
+{
+	struct conn *c = NULL;
+	int r;
+
+	if (reg == NULL || text == NULL || layout == NULL)
+		return PORTEN_ERR_INVALID;
+	porten_buf_reset(text);
+	porten_buf_reset(layout);
+	if (!is_pid(pid))
+		return PORTEN_ERR_NOT_FOUND;
+	if (reg->pg != NULL)
+		return freg_pg_person_raw(reg->pg, pid, text, layout, current_pid);
+	if ((r = conn_get(reg, &c)) != 0)
+		return r;
+	r = person_raw_on(c, pid, text, layout, current_pid);
 	conn_put(reg, c);
 	return r;
+}
+
+struct freg_reader {
+	freg_register *reg;
+	struct conn *c;             /* NULL on PostgreSQL */
+};
+
+int
+freg_register_reader_begin(freg_register *reg, freg_reader **out)
+{
+	freg_reader *rd;
+	int r;
+
+	if (reg == NULL || out == NULL)
+		return PORTEN_ERR_INVALID;
+	*out = NULL;
+	if ((rd = calloc(1, sizeof(*rd))) == NULL)
+		return PORTEN_ERR_NOMEM;
+	rd->reg = reg;
+	if (reg->pg == NULL) {
+		if ((r = conn_get(reg, &rd->c)) != 0 || (r = exec(rd->c, ST_BEGIN_READ, "")) != 0) {
+			conn_put(reg, rd->c);
+			free(rd);
+			return r;
+		}
+	}
+	*out = rd;
+	return 0;
+}
+
+int
+freg_reader_person_raw(freg_reader *rd, const char *pid, struct porten_buf *text,
+	struct porten_buf *layout, char *current_pid)
+{
+	if (rd == NULL || text == NULL || layout == NULL)
+		return PORTEN_ERR_INVALID;
+	if (rd->c == NULL)
+		return freg_register_person_raw(rd->reg, pid, text, layout, current_pid);
+	porten_buf_reset(text);
+	porten_buf_reset(layout);
+	if (!is_pid(pid))
+		return PORTEN_ERR_NOT_FOUND;
+	return person_raw_on(rd->c, pid, text, layout, current_pid);
+}
+
+void
+freg_register_reader_end(freg_reader *rd)
+{
+	if (rd == NULL)
+		return;
+	conn_put(rd->reg, rd->c);   /* rolls the read transaction back */
+	free(rd);
 }
 
 int
@@ -1845,11 +1910,13 @@ audit_conn(freg_register *reg, struct conn **out)
 	int r;
 
 	if (reg->audit == NULL) {
-		char pragma[64];
+		char pragma[96];
 
 		if ((r = conn_open(reg->path, &reg->audit)) != 0)
 			return r;
-		snprintf(pragma, sizeof(pragma), "PRAGMA cache_size = -%d", PORTEN_FREG_AUDIT_CACHE_KB);
+		/* the batches' sort in memory too, not in a temporary file */
+		snprintf(pragma, sizeof(pragma), "PRAGMA cache_size = -%d; PRAGMA temp_store = MEMORY",
+		         PORTEN_FREG_AUDIT_CACHE_KB);
 		if (sqlite3_exec(reg->audit->db, pragma, NULL, NULL, NULL) != SQLITE_OK)
 			log_warn("freg: register: audit page cache: %s", sqlite3_errmsg(reg->audit->db));
 	}

@@ -179,6 +179,30 @@ audit_push(freg_server *s, const struct freg_audit *a)
 	pthread_mutex_unlock(&s->audit_mu);
 }
 
+/* audit_push for n records that differ only in the person, under one lock (bulkoppslag). */
+static void
+audit_push_many(freg_server *s, const struct freg_audit *tmpl, const char (*pids)[12], size_t n)
+{
+	pthread_mutex_lock(&s->audit_mu);
+	for (size_t i = 0; i < n; i++) {
+		struct freg_audit *a;
+
+		while (s->audit_len == PORTEN_FREG_AUDIT_QUEUE_MAX && !s->audit_stop) {
+			pthread_cond_signal(&s->audit_cv);
+			pthread_cond_wait(&s->audit_space, &s->audit_mu);
+		}
+		if (s->audit_len == PORTEN_FREG_AUDIT_QUEUE_MAX)
+			break;
+		a = &s->audit[(s->audit_head + s->audit_len) % PORTEN_FREG_AUDIT_QUEUE_MAX];
+		*a = *tmpl;
+		memcpy(a->pid, pids[i], sizeof(a->pid));
+		a->pid[sizeof(a->pid) - 1] = '\0';
+		if (++s->audit_len == PORTEN_FREG_AUDIT_BATCH_MAX)
+			pthread_cond_signal(&s->audit_cv);
+	}
+	pthread_mutex_unlock(&s->audit_mu);
+}
+
 /* ---- Lifecycle ---- */
 
 int
@@ -1407,6 +1431,20 @@ authenticate(struct call *c, enum freg_err *err, const char **detail)
 	         c->bearer.reason ? c->bearer.reason : "", porten_tokencheck_status_name(st));
 }
 
+/* The record of call c about person pid ("" or NULL: none). */
+static void
+audit_record(const struct call *c, const char *pid, int status, struct freg_audit *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->at = porten_now();
+	snprintf(a->consumer, sizeof(a->consumer), "%s", c->bearer.consumer_orgno);
+	snprintf(a->supplier, sizeof(a->supplier), "%s", c->bearer.supplier_orgno);
+	a->pkg = c->pkg;
+	snprintf(a->resource, sizeof(a->resource), "%s", c->audit_res[0] ? c->audit_res : "?");
+	snprintf(a->pid, sizeof(a->pid), "%s", pid ? pid : "");
+	a->status = status;
+}
+
 static void
 audit_call(struct call *c, const char *pid, int status)
 {
@@ -1414,15 +1452,19 @@ audit_call(struct call *c, const char *pid, int status)
 
 	if (!c->authed)
 		return;
-	memset(&a, 0, sizeof(a));
-	a.at = porten_now();
-	snprintf(a.consumer, sizeof(a.consumer), "%s", c->bearer.consumer_orgno);
-	snprintf(a.supplier, sizeof(a.supplier), "%s", c->bearer.supplier_orgno);
-	a.pkg = c->pkg;
-	snprintf(a.resource, sizeof(a.resource), "%s", c->audit_res[0] ? c->audit_res : "?");
-	snprintf(a.pid, sizeof(a.pid), "%s", pid ? pid : "");
-	a.status = status;
+	audit_record(c, pid, status, &a);
 	audit_push(c->s, &a);
+}
+
+void
+freg_audit_persons(struct call *c, const char (*pids)[12], size_t n)
+{
+	struct freg_audit a;
+
+	if (!c->authed || n == 0)
+		return;
+	audit_record(c, NULL, 200, &a);
+	audit_push_many(c->s, &a, pids, n);
 }
 
 static void

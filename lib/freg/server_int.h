@@ -115,6 +115,8 @@ bool freg_parse_i64(const char *s, int64_t *out);
 
 /* An audit record for one person a call looked up (bulk lookups: one per person). */
 void freg_audit_person(struct call *c, const char *pid);
+/* The same for n persons at once (bulkoppslag: one lock for all of them). */
+void freg_audit_persons(struct call *c, const char (*pids)[12], size_t n);
 
 /* Handlers of lookup.c and uttrekk.c; the resource is already authorised. */
 void freg_h_person(struct call *c, const char *id);

@@ -1395,6 +1395,57 @@ test_open_errors(void **state)
 	freg_register_close(NULL);
 }
 
+/* A reader answers as freg_register_person_raw does, and (SQLite) from one snapshot:
+ * a version stored after its first read is not seen until the next reader. */
+static void
+test_reader(void **state)
+{
+	struct fx *f = *state;
+	struct porten_buf t1, l1, t2, l2;
+	freg_reader *rd = NULL;
+	char cur[12], cur2[12];
+
+	porten_buf_init(&t1, PORTEN_FREG_PERSON_DOC_MAX);
+	porten_buf_init(&l1, PORTEN_FREG_PERSON_DOC_MAX);
+	porten_buf_init(&t2, PORTEN_FREG_PERSON_DOC_MAX);
+	porten_buf_init(&l2, PORTEN_FREG_PERSON_DOC_MAX);
+	assert_int_equal(ingest1(f->r, "01017012345", "personErOpprettet", "Kari", NULL, NULL, 0, NULL), 0);
+	assert_int_equal(ingest1(f->r, "02027012345", "personErOpprettet", "Ola", NULL, NULL, 0, NULL), 0);
+	assert_int_equal(freg_register_reader_begin(f->r, &rd), 0);
+	for (int i = 0; i < 2; i++) {
+		const char *pid = i ? "02027012345" : "01017012345";
+
+		assert_int_equal(freg_reader_person_raw(rd, pid, &t1, &l1, cur), 0);
+		assert_int_equal(freg_register_person_raw(f->r, pid, &t2, &l2, cur2), 0);
+		assert_string_equal(cur, cur2);
+		assert_int_equal(t1.len, t2.len);
+		assert_memory_equal(t1.data, t2.data, t1.len);
+		assert_int_equal(l1.len, l2.len);
+		assert_true(l1.len > 0);
+		assert_memory_equal(l1.data, l2.data, l1.len);
+	}
+	assert_int_equal(freg_reader_person_raw(rd, "03037012345", &t1, &l1, cur), PORTEN_ERR_NOT_FOUND);
+	assert_int_equal(freg_reader_person_raw(rd, "0101701234x", &t1, &l1, cur), PORTEN_ERR_NOT_FOUND);
+	/* a new version while the reader is open */
+	assert_int_equal(ingest1(f->r, "01017012345", "endringINavn", "Karianne", NULL, NULL, 0, NULL), 0);
+	assert_int_equal(freg_reader_person_raw(rd, "01017012345", &t1, &l1, cur), 0);
+	assert_int_equal(freg_register_person_raw(f->r, "01017012345", &t2, &l2, cur2), 0);
+	assert_non_null(strstr(t2.data, "Karianne"));
+	if (!on_pg)
+		assert_null(strstr(t1.data, "Karianne"));   /* the reader's snapshot */
+	freg_register_reader_end(rd);
+	assert_int_equal(freg_register_reader_begin(f->r, &rd), 0);
+	assert_int_equal(freg_reader_person_raw(rd, "01017012345", &t1, &l1, cur), 0);
+	assert_non_null(strstr(t1.data, "Karianne"));
+	freg_register_reader_end(rd);
+	freg_register_reader_end(NULL);
+	assert_int_equal(freg_register_reader_begin(NULL, &rd), PORTEN_ERR_INVALID);
+	porten_buf_release(&t1);
+	porten_buf_release(&l1);
+	porten_buf_release(&t2);
+	porten_buf_release(&l2);
+}
+
 /* SQL straight on the test's database, past the register: what an older porten left. */
 static void
 raw_sql(struct fx *f, const char *sql)
@@ -1569,6 +1620,7 @@ main(int argc, char **argv)
 		T(test_fork),
 		T(test_reopen),
 		T(test_layout_fill),
+		T(test_reader),
 		T(test_open_errors),
 	};
 
