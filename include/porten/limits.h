@@ -103,8 +103,8 @@
 #define PORTEN_FREG_AUDIT_FLUSH_MS    200           /* the writer commits at least this often */
 #define PORTEN_FREG_AUDIT_BATCH_MAX   16384         /* audit records in one commit; the writer */
                                                     /* commits early once this many wait */
-#define PORTEN_FREG_AUDIT_MERGE_ROWS  262144        /* audit records between batches of the */
-                                                    /* index by person (SQLite) */
+#define PORTEN_FREG_AUDIT_MERGE_ROWS  262144        /* audit records per run of the index */
+                                                    /* by person (SQLite) */
 #define PORTEN_FREG_AUDIT_CACHE_KB    (64 * 1024)   /* SQLite page cache of the audit writer */
 #define PORTEN_FREG_LAYOUT_FILL_MAX   1000          /* persons per layout-fill transaction */
 #define PORTEN_FREG_LAYOUT_FILL_LOG   100000        /* persons between progress lines */

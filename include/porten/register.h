@@ -190,9 +190,9 @@ struct freg_audit {
 };
 /* Appends records in one transaction. */
 int freg_register_audit_append(freg_register *r, const struct freg_audit *a, size_t n);
-/* SQLite: writes the records appended since the last batch into the index by person,
- * which the writer otherwise does every PORTEN_FREG_AUDIT_MERGE_ROWS records (queries by
- * person see every record either way). PostgreSQL: nothing to do. */
+/* SQLite: files the records appended since the last run into the index by person as a
+ * new run, which the writer otherwise does every PORTEN_FREG_AUDIT_MERGE_ROWS records
+ * (queries by person see every record either way). PostgreSQL: nothing to do. */
 int freg_register_audit_index(freg_register *r);
 /* Records with at in [from, to) (to 0 = no end), optionally only one consumer ("" or NULL
  * = all) and one person (likewise), oldest first, at most limit. */

@@ -123,11 +123,12 @@ enum {
 #define AUDIT_BY_PID(and) \
 	"SELECT at, consumer, supplier, package, resource, pid, status FROM (" \
 	"SELECT a.at, a.consumer, a.supplier, a.package, a.resource, a.pid, a.status, a.id " \
-	"FROM freg_audit_pid AS x JOIN freg_audit AS a ON a.id = x.id " \
-	"WHERE x.pid = ?5 AND x.at >= ?1 AND x.at < ?2 " and \
+	"FROM freg_audit_run AS r CROSS JOIN freg_audit_pid AS x CROSS JOIN freg_audit AS a " \
+	"WHERE x.run = r.upto AND x.pid = ?5 AND x.at >= ?1 AND x.at < ?2 AND a.id = x.id " and \
 	"UNION ALL " \
 	"SELECT a.at, a.consumer, a.supplier, a.package, a.resource, a.pid, a.status, a.id " \
-	"FROM freg_audit AS a NOT INDEXED WHERE a.id > (SELECT upto FROM freg_audit_merge) " \
+	"FROM freg_audit AS a NOT INDEXED " \
+	"WHERE a.id > (SELECT coalesce(max(upto), 0) FROM freg_audit_run) " \
 	"AND a.pid = ?5 AND a.at >= ?1 AND a.at < ?2 " and \
 	") ORDER BY at, id LIMIT ?3"
 
@@ -202,18 +203,20 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_AUDIT_Q] = AUDIT_COLS "WHERE at >= ?1 AND at < ?2 ORDER BY at, id LIMIT ?3",
 	[ST_AUDIT_Q_CONS] = AUDIT_COLS "WHERE consumer = ?4 AND at >= ?1 AND at < ?2 "
 	                    "ORDER BY at, id LIMIT ?3",
-	/* By person: the batched index up to freg_audit_merge.upto, the records after it
-	 * directly (sql/sqlite/006_audit_pid.sql); one statement, so one snapshot. NOT
-	 * INDEXED: the records after upto by rowid, not all in the time range by freg_audit_at
-	 * (which the planner otherwise takes: 2.8 s against 6.6 million records). */
+	/* By person (sql/sqlite/006_audit_pid.sql): a seek in each run of the index (CROSS
+	 * JOIN: runs outermost), and the records after the last run from the table; one
+	 * statement, so one snapshot. NOT INDEXED: those records by rowid, not all of the
+	 * time range by freg_audit_at (which the planner otherwise takes: 2.8 s against 6.6
+	 * million records). */
 	[ST_AUDIT_Q_PID] = AUDIT_BY_PID(""),
 	[ST_AUDIT_Q_BOTH] = AUDIT_BY_PID("AND a.consumer = ?4 "),
-	[ST_AUDIT_TAIL] = "SELECT upto, (SELECT coalesce(max(id), 0) FROM freg_audit) "
-	                  "FROM freg_audit_merge",
-	[ST_AUDIT_MERGE] = "INSERT INTO freg_audit_pid (pid, at, id) SELECT pid, at, id "
+	[ST_AUDIT_TAIL] = "SELECT (SELECT coalesce(max(upto), 0) FROM freg_audit_run), "
+	                  "(SELECT coalesce(max(id), 0) FROM freg_audit)",
+	/* a new run: appended after the last one, so the index grows at its end */
+	[ST_AUDIT_MERGE] = "INSERT INTO freg_audit_pid (run, pid, at, id) SELECT ?2, pid, at, id "
 	                   "FROM freg_audit WHERE id > ?1 AND id <= ?2 AND pid <> '' "
 	                   "ORDER BY pid, at, id",
-	[ST_AUDIT_MERGE_SET] = "UPDATE freg_audit_merge SET upto = ?1",
+	[ST_AUDIT_MERGE_SET] = "INSERT INTO freg_audit_run (upto) VALUES (?1)",
 	[ST_FILL_STATE] = "SELECT version, next FROM freg_layout_fill",
 	[ST_FILL_SET] = "UPDATE freg_layout_fill SET version = ?1, next = ?2",
 	[ST_FILL_READ] = "SELECT p.id, d.rowid, d.doc, d.layout FROM freg_person AS p "
@@ -1936,9 +1939,9 @@ audit_conn_done(freg_register *reg, struct conn *c)
 	}
 }
 
-/* Writes the records since the last batch into the index by person, sorted by person
- * (sql/sqlite/006_audit_pid.sql); under write_mu. Only learns how many wait unless
- * always or PORTEN_FREG_AUDIT_MERGE_ROWS do. */
+/* Files the records since the last run into the index by person as a new run, sorted
+ * by person (sql/sqlite/006_audit_pid.sql); under write_mu. Only learns how many wait
+ * unless always or PORTEN_FREG_AUDIT_MERGE_ROWS do. */
 static int
 audit_merge(freg_register *reg, bool always)
 {

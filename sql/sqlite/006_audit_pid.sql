@@ -1,25 +1,29 @@
--- porten SQLite schema, version 6: the audit trail's index by person, written in batches.
+-- porten SQLite schema, version 6: the audit trail's index by person, written in runs.
 -- Run by lib/store/sqlite.c inside its own transaction with the schema_migrations row.
 --
 -- freg_audit_pid (pid, at) took a record into a random place of a large b-tree, so each
 -- commit of the audit writer rewrote about one page per record: most of the writer's
 -- cost, and 40 % of personer/{id}'s throughput (docs/benchmarks.md). Records now go
--- only where they append (the table, the indexes by time and by consumer). Their
--- (pid, at, id) go into freg_audit_pid in batches sorted by person, once
--- PORTEN_FREG_AUDIT_MERGE_ROWS records have come since the last (lib/freg/register.c,
--- freg_register_audit_index): upto is the last freg_audit id the table covers. A query
--- by person reads the table for ids up to upto and the records after it directly.
--- Records without a person ('') are not in it: queries by person never ask for them.
+-- only where they append (the table, the indexes by time and by consumer). Once
+-- PORTEN_FREG_AUDIT_MERGE_ROWS records have come, the writer files their (pid, at, id),
+-- sorted by person, into freg_audit_pid as one run, keyed by the run first: a run is
+-- appended after the last, never into the middle of the index (lib/freg/register.c,
+-- freg_register_audit_index). freg_audit_run has a row per run: upto, the last
+-- freg_audit id it covers. A query by person seeks the person in each run and reads the
+-- records after the last run from the table. Records without a person ('') are in no
+-- run: queries by person never ask for them.
 DROP INDEX freg_audit_pid;
+CREATE TABLE freg_audit_run (
+	upto INTEGER PRIMARY KEY
+);
 CREATE TABLE freg_audit_pid (
+	run INTEGER NOT NULL,
 	pid TEXT NOT NULL,
 	at INTEGER NOT NULL,
 	id INTEGER NOT NULL,
-	PRIMARY KEY (pid, at, id)
+	PRIMARY KEY (run, pid, at, id)
 ) WITHOUT ROWID;
-CREATE TABLE freg_audit_merge (
-	upto INTEGER NOT NULL
-);
-INSERT INTO freg_audit_pid (pid, at, id)
-	SELECT pid, at, id FROM freg_audit WHERE pid <> '' ORDER BY pid, at, id;
-INSERT INTO freg_audit_merge (upto) SELECT coalesce(max(id), 0) FROM freg_audit;
+INSERT INTO freg_audit_run (upto) SELECT max(id) FROM freg_audit HAVING max(id) IS NOT NULL;
+INSERT INTO freg_audit_pid (run, pid, at, id)
+	SELECT (SELECT upto FROM freg_audit_run), pid, at, id FROM freg_audit
+	WHERE pid <> '' ORDER BY pid, at, id;

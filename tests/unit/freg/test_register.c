@@ -1503,7 +1503,7 @@ test_layout_fill(void **state)
 	int calls = 0;
 	const char *back_to_4 = on_pg ?
 		"DROP TABLE freg_layout_fill; DELETE FROM schema_migrations WHERE version = 5" :
-		"DROP TABLE freg_layout_fill; DROP TABLE freg_audit_pid; DROP TABLE freg_audit_merge; "
+		"DROP TABLE freg_layout_fill; DROP TABLE freg_audit_pid; DROP TABLE freg_audit_run; "
 		"CREATE INDEX freg_audit_pid ON freg_audit (pid, at); "
 		"DELETE FROM schema_migrations WHERE version >= 5";
 
