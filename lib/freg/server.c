@@ -107,8 +107,8 @@ audit_main(void *arg)
 		size_t n;
 
 		/* Records wait for the next commit unless a whole batch is waiting or the
-		 * server stops: a commit writes every index page it touched, and the index by
-		 * person is touched at random, so its cost is by pages, not by records. */
+		 * server stops: few, large commits, since each writes every page it touched
+		 * and empties the page cache of every pooled reader (SQLite). */
 		for (;;) {
 			clock_gettime(CLOCK_MONOTONIC, &now);
 			if (s->audit_stop || s->audit_len >= PORTEN_FREG_AUDIT_BATCH_MAX ||
@@ -162,26 +162,12 @@ audit_main(void *arg)
 	return NULL;
 }
 
-/* Waits for room rather than dropping a record: the audit trail is a legal duty. */
+/* Queues n records that differ only in the person (tmpl with each of pids), under one
+ * lock. Waits for room rather than dropping a record: the audit trail is a legal duty.
+ * Otherwise than when a batch is full, the writer takes them every
+ * PORTEN_FREG_AUDIT_FLUSH_MS (audit_main). */
 static void
-audit_push(freg_server *s, const struct freg_audit *a)
-{
-	pthread_mutex_lock(&s->audit_mu);
-	while (s->audit_len == PORTEN_FREG_AUDIT_QUEUE_MAX && !s->audit_stop)
-		pthread_cond_wait(&s->audit_space, &s->audit_mu);
-	if (s->audit_len < PORTEN_FREG_AUDIT_QUEUE_MAX) {
-		s->audit[(s->audit_head + s->audit_len) % PORTEN_FREG_AUDIT_QUEUE_MAX] = *a;
-		s->audit_len++;
-		/* Otherwise the writer commits every PORTEN_FREG_AUDIT_FLUSH_MS (audit_main). */
-		if (s->audit_len == PORTEN_FREG_AUDIT_BATCH_MAX)
-			pthread_cond_signal(&s->audit_cv);
-	}
-	pthread_mutex_unlock(&s->audit_mu);
-}
-
-/* audit_push for n records that differ only in the person, under one lock (bulkoppslag). */
-static void
-audit_push_many(freg_server *s, const struct freg_audit *tmpl, const char (*pids)[12], size_t n)
+audit_push(freg_server *s, const struct freg_audit *tmpl, const char (*pids)[12], size_t n)
 {
 	pthread_mutex_lock(&s->audit_mu);
 	for (size_t i = 0; i < n; i++) {
@@ -1453,7 +1439,7 @@ audit_call(struct call *c, const char *pid, int status)
 	if (!c->authed)
 		return;
 	audit_record(c, pid, status, &a);
-	audit_push(c->s, &a);
+	audit_push(c->s, &a, (const char (*)[12])&a.pid, 1);
 }
 
 void
@@ -1464,7 +1450,7 @@ freg_audit_persons(struct call *c, const char (*pids)[12], size_t n)
 	if (!c->authed || n == 0)
 		return;
 	audit_record(c, NULL, 200, &a);
-	audit_push_many(c->s, &a, pids, n);
+	audit_push(c->s, &a, pids, n);
 }
 
 static void
