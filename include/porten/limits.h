@@ -105,6 +105,7 @@
                                                     /* commits early once this many wait */
 #define PORTEN_FREG_AUDIT_MERGE_ROWS  262144        /* audit records per run of the index */
                                                     /* by person (SQLite) */
+#define PORTEN_FREG_AUDIT_PACK_MAX    1024          /* audit records in one row (SQLite) */
 #define PORTEN_FREG_AUDIT_CACHE_KB    (64 * 1024)   /* SQLite page cache of the audit writer */
 #define PORTEN_FREG_LAYOUT_FILL_MAX   1000          /* persons per layout-fill transaction */
 #define PORTEN_FREG_LAYOUT_FILL_LOG   100000        /* persons between progress lines */

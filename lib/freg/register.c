@@ -118,19 +118,25 @@ enum {
 	ST_COUNT
 };
 
-#define AUDIT_COLS "SELECT at, consumer, supplier, package, resource, pid, status " \
-	"FROM freg_audit "
+/* A row holds one record, or (pids, a JSON array) several that differ only in the person:
+ * each is one record, in array order (sql/sqlite/006_audit_pid.sql). */
+#define AUDIT_ROW "SELECT a.at, a.consumer, a.supplier, a.package, a.resource, " \
+	"coalesce(j.value, a.pid) AS pid, a.status, a.id, coalesce(j.key, 0) AS k "
+#define AUDIT_EACH "LEFT JOIN json_each(a.pids) AS j "
+#define AUDIT_COLS "SELECT at, consumer, supplier, package, resource, pid, status FROM (" \
+	AUDIT_ROW "FROM freg_audit AS a " AUDIT_EACH
+#define AUDIT_END ") ORDER BY at, id, k LIMIT ?3"
 #define AUDIT_BY_PID(and) \
 	"SELECT at, consumer, supplier, package, resource, pid, status FROM (" \
-	"SELECT a.at, a.consumer, a.supplier, a.package, a.resource, a.pid, a.status, a.id " \
-	"FROM freg_audit_run AS r CROSS JOIN freg_audit_pid AS x CROSS JOIN freg_audit AS a " \
-	"WHERE x.run = r.upto AND x.pid = ?5 AND x.at >= ?1 AND x.at < ?2 AND a.id = x.id " and \
+	AUDIT_ROW "FROM freg_audit_run AS r CROSS JOIN freg_audit_pid AS x " \
+	"CROSS JOIN freg_audit AS a " AUDIT_EACH \
+	"WHERE x.run = r.upto AND x.pid = ?5 AND x.at >= ?1 AND x.at < ?2 AND a.id = x.id " \
+	"AND coalesce(j.value, a.pid) = ?5 " and \
 	"UNION ALL " \
-	"SELECT a.at, a.consumer, a.supplier, a.package, a.resource, a.pid, a.status, a.id " \
-	"FROM freg_audit AS a NOT INDEXED " \
+	AUDIT_ROW "FROM freg_audit AS a NOT INDEXED " AUDIT_EACH \
 	"WHERE a.id > (SELECT coalesce(max(upto), 0) FROM freg_audit_run) " \
-	"AND a.pid = ?5 AND a.at >= ?1 AND a.at < ?2 " and \
-	") ORDER BY at, id LIMIT ?3"
+	"AND coalesce(j.value, a.pid) = ?5 AND a.at >= ?1 AND a.at < ?2 " and \
+	") ORDER BY at, id, k LIMIT ?3"
 
 static const char *const stmt_sql[ST_COUNT] = {
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
@@ -199,10 +205,9 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_CONS_GET] = "SELECT mask FROM freg_consumer WHERE orgno = ?1",
 	[ST_CONS_LIST] = "SELECT orgno, mask FROM freg_consumer ORDER BY orgno",
 	[ST_AUDIT_INS] = "INSERT INTO freg_audit (at, consumer, supplier, package, resource, pid, "
-	                 "status) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-	[ST_AUDIT_Q] = AUDIT_COLS "WHERE at >= ?1 AND at < ?2 ORDER BY at, id LIMIT ?3",
-	[ST_AUDIT_Q_CONS] = AUDIT_COLS "WHERE consumer = ?4 AND at >= ?1 AND at < ?2 "
-	                    "ORDER BY at, id LIMIT ?3",
+	                 "status, pids) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	[ST_AUDIT_Q] = AUDIT_COLS "WHERE a.at >= ?1 AND a.at < ?2" AUDIT_END,
+	[ST_AUDIT_Q_CONS] = AUDIT_COLS "WHERE a.consumer = ?4 AND a.at >= ?1 AND a.at < ?2" AUDIT_END,
 	/* By person (sql/sqlite/006_audit_pid.sql): a seek in each run of the index (CROSS
 	 * JOIN: runs outermost), and the records after the last run from the table; one
 	 * statement, so one snapshot. NOT INDEXED: those records by rowid, not all of the
@@ -210,12 +215,18 @@ static const char *const stmt_sql[ST_COUNT] = {
 	 * million records). */
 	[ST_AUDIT_Q_PID] = AUDIT_BY_PID(""),
 	[ST_AUDIT_Q_BOTH] = AUDIT_BY_PID("AND a.consumer = ?4 "),
-	[ST_AUDIT_TAIL] = "SELECT (SELECT coalesce(max(upto), 0) FROM freg_audit_run), "
-	                  "(SELECT coalesce(max(id), 0) FROM freg_audit)",
-	/* a new run: appended after the last one, so the index grows at its end */
-	[ST_AUDIT_MERGE] = "INSERT INTO freg_audit_pid (run, pid, at, id) SELECT ?2, pid, at, id "
-	                   "FROM freg_audit WHERE id > ?1 AND id <= ?2 AND pid <> '' "
-	                   "ORDER BY pid, at, id",
+	/* the last run, the last row, and the records after the run */
+	[ST_AUDIT_TAIL] = "SELECT u, (SELECT coalesce(max(id), 0) FROM freg_audit), "
+	                  "(SELECT coalesce(sum(coalesce(json_array_length(pids), 1)), 0) "
+	                  "FROM freg_audit WHERE id > u) "
+	                  "FROM (SELECT coalesce(max(upto), 0) AS u FROM freg_audit_run)",
+	/* a new run: appended after the last one, so the index grows at its end; a person
+	 * twice in one row is one entry (the queries expand the row) */
+	[ST_AUDIT_MERGE] = "INSERT OR IGNORE INTO freg_audit_pid (run, pid, at, id) "
+	                   "SELECT ?2, coalesce(j.value, a.pid), a.at, a.id "
+	                   "FROM freg_audit AS a " AUDIT_EACH
+	                   "WHERE a.id > ?1 AND a.id <= ?2 AND coalesce(j.value, a.pid) <> '' "
+	                   "ORDER BY 2, 3, 4",
 	[ST_AUDIT_MERGE_SET] = "INSERT INTO freg_audit_run (upto) VALUES (?1)",
 	[ST_FILL_STATE] = "SELECT version, next FROM freg_layout_fill",
 	[ST_FILL_SET] = "UPDATE freg_layout_fill SET version = ?1, next = ?2",
@@ -1947,7 +1958,7 @@ audit_merge(freg_register *reg, bool always)
 {
 	struct conn *c = NULL;
 	sqlite3_stmt *st = NULL;
-	int64_t upto = 0, top = 0;
+	int64_t upto = 0, top = 0, records = 0;
 	struct timespec t0, t1;
 	bool go;
 	int rc, r;
@@ -1960,21 +1971,22 @@ audit_merge(freg_register *reg, bool always)
 	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		upto = sqlite3_column_int64(st, 0);
 		top = sqlite3_column_int64(st, 1);
+		records = sqlite3_column_int64(st, 2);
 	} else {
 		r = rc == SQLITE_DONE ? PORTEN_ERR_INTERNAL : db_err(c->db, rc, "audit");
 	}
 	stmt_done(st);
 	if (r != 0)
 		goto out;
-	reg->audit_tail = top - upto;
-	go = top > upto && (always || top - upto >= PORTEN_FREG_AUDIT_MERGE_ROWS);
+	reg->audit_tail = records;
+	go = top > upto && (always || records >= PORTEN_FREG_AUDIT_MERGE_ROWS);
 	if (go && ((r = exec(c, ST_AUDIT_MERGE, "ii", upto, top)) != 0 ||
 	           (r = exec(c, ST_AUDIT_MERGE_SET, "i", top)) != 0))
 		goto out;
 	if ((r = exec(c, ST_COMMIT, "")) == 0 && go) {
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		log_info("freg: audit: %" PRId64 " records into the index by person in %.2f s",
-		         top - upto, (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+		         records, (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 		reg->audit_tail = 0;
 	}
 out:
@@ -1985,10 +1997,30 @@ out:
 /* A fixed-size string field that holds its NUL. */
 #define TERMINATED(f) (memchr((f), '\0', sizeof(f)) != NULL)
 
+static bool
+digits_only(const char *s)
+{
+	if (*s == '\0')
+		return false;
+	for (; *s != '\0'; s++)
+		if (*s < '0' || *s > '9')
+			return false;
+	return true;
+}
+
+static bool
+same_but_person(const struct freg_audit *a, const struct freg_audit *b)
+{
+	return a->at == b->at && a->pkg == b->pkg && a->status == b->status &&
+	       strcmp(a->consumer, b->consumer) == 0 && strcmp(a->supplier, b->supplier) == 0 &&
+	       strcmp(a->resource, b->resource) == 0;
+}
+
 int
 freg_register_audit_append(freg_register *reg, const struct freg_audit *a, size_t n)
 {
 	struct conn *c = NULL;
+	struct porten_buf pids;   /* one row's persons, a JSON array */
 	int r = PORTEN_ERR_INTERNAL;
 
 	if (reg == NULL || (a == NULL && n > 0))
@@ -2005,16 +2037,33 @@ freg_register_audit_append(freg_register *reg, const struct freg_audit *a, size_
 	}
 	if (reg->pg != NULL)
 		return freg_pg_audit_append(reg->pg, a, n);
+	porten_buf_init(&pids, (size_t)PORTEN_FREG_AUDIT_PACK_MAX * 16 + 8);
 	pthread_mutex_lock(&reg->write_mu);
 	if ((r = audit_conn(reg, &c)) == 0) {
 		r = exec(c, ST_BEGIN, "");
-		for (size_t i = 0; i < n && r == 0; i++)
-			r = exec(c, ST_AUDIT_INS, "ississi", a[i].at, a[i].consumer, a[i].supplier,
-			         (int64_t)a[i].pkg, a[i].resource, a[i].pid, (int64_t)a[i].status);
+		for (size_t i = 0, k; i < n && r == 0; i += k) {
+			/* consecutive records that differ only in the person (a bulk answer's): one
+			 * row, the persons as a JSON array (only identifiers of digits, which need
+			 * no escaping) */
+			for (k = 1; digits_only(a[i].pid) && i + k < n && k < PORTEN_FREG_AUDIT_PACK_MAX &&
+			            digits_only(a[i + k].pid) && same_but_person(&a[i], &a[i + k]); k++)
+				;
+			porten_buf_reset(&pids);
+			for (size_t j = 0; k > 1 && j < k && r == 0; j++) {
+				if ((r = porten_buf_append(&pids, j ? ",\"" : "[\"", 2)) == 0 &&
+				    (r = porten_buf_appends(&pids, a[i + j].pid)) == 0)
+					r = porten_buf_append(&pids, j + 1 == k ? "\"]" : "\"", j + 1 == k ? 2 : 1);
+			}
+			if (r == 0)
+				r = exec(c, ST_AUDIT_INS, "ississis", a[i].at, a[i].consumer, a[i].supplier,
+				         (int64_t)a[i].pkg, a[i].resource, k > 1 ? "" : a[i].pid,
+				         (int64_t)a[i].status, k > 1 ? pids.data : NULL);
+		}
 		if (r == 0)
 			r = exec(c, ST_COMMIT, "");
 		audit_conn_done(reg, c);
 	}
+	porten_buf_release(&pids);
 	if (r == 0 && reg->audit_tail >= 0)
 		reg->audit_tail += (int64_t)n;
 	if (r == 0 && (reg->audit_tail < 0 || reg->audit_tail >= PORTEN_FREG_AUDIT_MERGE_ROWS) &&

@@ -12,6 +12,12 @@
 -- freg_audit id it covers. A query by person seeks the person in each run and reads the
 -- records after the last run from the table. Records without a person ('') are in no
 -- run: queries by person never ask for them.
+--
+-- pids: consecutive records that differ only in the person (the persons of one
+-- bulkoppslag answer) are one row, pid '' and the persons as a JSON array of strings,
+-- each one record in array order; NULL for a row of one record. A bulk answer of 1000
+-- persons is then one row instead of 1000 rows and 2000 index entries.
+ALTER TABLE freg_audit ADD COLUMN pids TEXT;
 DROP INDEX freg_audit_pid;
 CREATE TABLE freg_audit_run (
 	upto INTEGER PRIMARY KEY
