@@ -2000,17 +2000,6 @@ out:
 #define TERMINATED(f) (memchr((f), '\0', sizeof(f)) != NULL)
 
 static bool
-digits_only(const char *s)
-{
-	if (*s == '\0')
-		return false;
-	for (; *s != '\0'; s++)
-		if (*s < '0' || *s > '9')
-			return false;
-	return true;
-}
-
-static bool
 same_but_person(const struct freg_audit *a, const struct freg_audit *b)
 {
 	return a->at == b->at && a->pkg == b->pkg && a->status == b->status &&
@@ -2018,11 +2007,28 @@ same_but_person(const struct freg_audit *a, const struct freg_audit *b)
 	       strcmp(a->resource, b->resource) == 0;
 }
 
+/* The persons of records a[0..k) as a compact JSON array (malloc'd); NULL when one is not
+ * UTF-8 (jansson refuses it) or without memory. */
+static char *
+pids_json(const struct freg_audit *a, size_t k)
+{
+	json_t *arr = json_array();
+	char *out = NULL;
+	size_t i;
+
+	for (i = 0; arr != NULL && i < k; i++)
+		if (json_array_append_new(arr, json_string(a[i].pid)) != 0)
+			break;
+	if (arr != NULL && i == k)
+		out = json_dumps(arr, JSON_COMPACT);
+	json_decref(arr);
+	return out;
+}
+
 int
 freg_register_audit_append(freg_register *reg, const struct freg_audit *a, size_t n)
 {
 	struct conn *c = NULL;
-	struct porten_buf pids;   /* one row's persons, a JSON array */
 	int r = PORTEN_ERR_INTERNAL;
 
 	if (reg == NULL || (a == NULL && n > 0))
@@ -2039,33 +2045,28 @@ freg_register_audit_append(freg_register *reg, const struct freg_audit *a, size_
 	}
 	if (reg->pg != NULL)
 		return freg_pg_audit_append(reg->pg, a, n);
-	porten_buf_init(&pids, (size_t)PORTEN_FREG_AUDIT_PACK_MAX * 16 + 8);
 	pthread_mutex_lock(&reg->write_mu);
 	if ((r = audit_conn(reg, &c)) == 0) {
 		r = exec(c, ST_BEGIN, "");
 		for (size_t i = 0, k; i < n && r == 0; i += k) {
-			/* consecutive records that differ only in the person (a bulk answer's): one
-			 * row, the persons as a JSON array (only identifiers of digits, which need
-			 * no escaping) */
-			for (k = 1; digits_only(a[i].pid) && i + k < n && k < PORTEN_FREG_AUDIT_PACK_MAX &&
-			            digits_only(a[i + k].pid) && same_but_person(&a[i], &a[i + k]); k++)
+			char *pids = NULL;
+
+			/* consecutive records about a person that differ only in the person (a bulk
+			 * answer's): one row, the persons as a JSON array */
+			for (k = 1; a[i].pid[0] != '\0' && i + k < n && k < PORTEN_FREG_AUDIT_PACK_MAX &&
+			            a[i + k].pid[0] != '\0' && same_but_person(&a[i], &a[i + k]); k++)
 				;
-			porten_buf_reset(&pids);
-			for (size_t j = 0; k > 1 && j < k && r == 0; j++) {
-				if ((r = porten_buf_append(&pids, j ? ",\"" : "[\"", 2)) == 0 &&
-				    (r = porten_buf_appends(&pids, a[i + j].pid)) == 0)
-					r = porten_buf_append(&pids, j + 1 == k ? "\"]" : "\"", j + 1 == k ? 2 : 1);
-			}
-			if (r == 0)
-				r = exec(c, ST_AUDIT_INS, "ississis", a[i].at, a[i].consumer, a[i].supplier,
-				         (int64_t)a[i].pkg, a[i].resource, k > 1 ? "" : a[i].pid,
-				         (int64_t)a[i].status, k > 1 ? pids.data : NULL);
+			if (k > 1 && (pids = pids_json(a + i, k)) == NULL)
+				k = 1;   /* a person not UTF-8, or no memory: this record on its own */
+			r = exec(c, ST_AUDIT_INS, "ississis", a[i].at, a[i].consumer, a[i].supplier,
+			         (int64_t)a[i].pkg, a[i].resource, pids ? "" : a[i].pid,
+			         (int64_t)a[i].status, pids);
+			free(pids);
 		}
 		if (r == 0)
 			r = exec(c, ST_COMMIT, "");
 		audit_conn_done(reg, c);
 	}
-	porten_buf_release(&pids);
 	if (r == 0 && reg->audit_tail >= 0)
 		reg->audit_tail += (int64_t)n;
 	if (r == 0 && (reg->audit_tail < 0 || reg->audit_tail >= PORTEN_FREG_AUDIT_MERGE_ROWS) &&
