@@ -401,6 +401,7 @@ freg_h_person_bulk(struct call *c, bool arkiv)
 	freg_reader *rd = NULL;
 	char (*found)[12] = NULL;   /* the persons of the JSON answer, for their audit records */
 	size_t nfound = 0;
+	int r0 = 0;
 	char why[WHY_MAX];
 	const char *reason;
 	bool req_json, bad = false, som_bestilt;
@@ -444,6 +445,14 @@ freg_h_person_bulk(struct call *c, bool arkiv)
 		freg_send_err(c, FREG_E_SERVICE, NULL);
 		goto out;
 	}
+	/* JSON: every person read in one snapshot, their audit records queued together at
+	 * the end (at most one per identifier asked for) */
+	if (!arkiv && out.list == NULL &&
+	    ((r0 = freg_register_reader_begin(c->s->reg, &rd)) != 0 ||
+	     (found = malloc((json_array_size(ids) + 1) * sizeof(*found))) == NULL)) {
+		freg_send_err(c, r0 != 0 ? db_err(r0) : FREG_E_SERVICE, NULL);
+		goto out;
+	}
 	json_array_foreach(ids, i, v) {
 		const char *id = json_string_value(v);
 		json_t *doc = NULL, *item;
@@ -457,21 +466,11 @@ freg_h_person_bulk(struct call *c, bool arkiv)
 				continue;
 			json_object_set_new(seen, id, json_true());
 		}
-		if (!arkiv && out.list == NULL) {
-			/* JSON: the item written from the stored text (raw_view), every person
-			 * read in one snapshot, the audit records queued together at the end */
-			if (rd == NULL && (r = freg_register_reader_begin(c->s->reg, &rd)) != 0) {
-				freg_send_err(c, db_err(r), NULL);
-				goto out;
-			}
-			if (found == NULL && (found = malloc(PORTEN_FREG_BULK_IDS_MAX * sizeof(*found))) == NULL) {
-				freg_send_err(c, FREG_E_SERVICE, NULL);
-				goto out;
-			}
+		if (rd != NULL) {
+			/* JSON: the item written from the stored text (raw_view) */
 			r = freg_reader_person_raw(rd, id, &d.text, &d.layout, NULL);
 			if (r == 0) {
-				if (nfound < PORTEN_FREG_BULK_IDS_MAX)
-					snprintf(found[nfound++], sizeof(found[0]), "%s", id);
+				snprintf(found[nfound++], sizeof(found[0]), "%s", id);
 				if ((r = bulk_add_raw(&out, &parts, id, &d)) != 0) {
 					freg_send_err(c, FREG_E_SERVICE, NULL);
 					goto out;
